@@ -1,0 +1,39 @@
+# pitr — see README.md.
+GO ?= go
+BIN := bin/pitr
+
+.PHONY: build test test-short fixtures golden bench lint fuzz clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/pitr
+
+# Everything, including the tests that start throwaway MariaDB servers. CI runs this.
+test:
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 15m ./...
+
+# Without the real-server tests.
+test-short:
+	$(GO) test -short ./...
+
+# Regenerate the fixture binlogs from testdata/*/setup.sql on a throwaway server, then the golden SQL.
+fixtures:
+	$(GO) run ./internal/fixturegen -testdata testdata
+	$(MAKE) golden
+
+golden:
+	$(GO) test ./pkg/restore -run TestGolden -update
+	$(GO) test ./cmd/pitr -run TestCLIGolden -update
+
+bench: build
+	$(GO) run ./internal/benchgen -pitr $(BIN)
+
+fuzz:
+	$(GO) test ./pkg/binlog -run '^$$' -fuzz FuzzSource -fuzztime 60s
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,227 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/pitr-tool/pitr/pkg/binlog"
+	"github.com/pitr-tool/pitr/pkg/restore"
+)
+
+type replayOptions struct {
+	output        string
+	startPosition string
+	stopPosition  string
+	startDatetime string
+	stopDatetime  string
+	timezone      string
+	databases     []string
+	tables        []string
+	excludeTables []string
+	only          []string
+	allowGaps     bool
+	batch         int
+	maxPacket     string
+}
+
+func (o *replayOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVarP(&o.output, "output", "o", "", "write SQL to `FILE` instead of stdout")
+	fs.StringVar(&o.startPosition, "start-position", "", "start at `FILE:POS` (or POS in the first file); must be an event boundary")
+	fs.StringVar(&o.stopPosition, "stop-position", "", "stop before the first transaction that ends after `FILE:POS` (or POS in the first file)")
+	fs.StringVar(&o.startDatetime, "start-datetime", "", "keep transactions committed at or after `TIME` (YYYY-MM-DD HH:MM:SS[.ffffff] or RFC 3339)")
+	fs.StringVar(&o.stopDatetime, "stop-datetime", "", "stop at the first transaction committed at or after `TIME`")
+	fs.StringVar(&o.timezone, "timezone", "Local", "time zone of --start/--stop-datetime without an offset (IANA name, UTC or Local)")
+	fs.StringArrayVarP(&o.databases, "database", "d", nil, "keep only this database (glob; repeatable)")
+	fs.StringArrayVarP(&o.tables, "table", "t", nil, "keep only this `db.table` (glob such as shop.order_*; repeatable)")
+	fs.StringArrayVar(&o.excludeTables, "exclude-table", nil, "drop this `db.table` (glob; repeatable)")
+	fs.StringSliceVar(&o.only, "only", nil, "keep only these row changes: insert,update,delete")
+	fs.BoolVar(&o.allowGaps, "allow-gaps", false, "replay even if the binlog file sequence has gaps")
+	fs.IntVar(&o.batch, "batch", 1, "fold up to `N` consecutive inserts into one table into one INSERT")
+	fs.StringVar(&o.maxPacket, "max-allowed-packet", "64M", "longest statement to write, in bytes (K, M, G suffixes)")
+}
+
+func newReplayCmd(g *globalOptions) *cobra.Command {
+	var o replayOptions
+	cmd := &cobra.Command{
+		Use:   "replay [flags] BINLOG...",
+		Short: "Print the row changes of binlog files as replayable SQL",
+		Long: `Replay reads binlog files (or a server's .index file) in sequence order and prints each kept
+source transaction as BEGIN; ... COMMIT; with exact INSERT, UPDATE and DELETE statements,
+preceded by a comment naming its file:start-end, commit time and GTID.`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef(errors.New("replay needs at least one binlog file"))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runReplay(cmd.Context(), o, g, args, cmd.OutOrStdout())
+		},
+	}
+	o.AddFlags(cmd.Flags())
+	return cmd
+}
+
+// replayConfig turns flags into a source start and a restore config, or a usage error.
+func (o replayOptions) config(log *slog.Logger) (binlog.Position, restore.Config, error) {
+	var cfg restore.Config
+	var start binlog.Position
+	var err error
+	if o.startPosition != "" {
+		if start, err = binlog.ParsePosition(o.startPosition); err != nil {
+			return start, cfg, usagef(fmt.Errorf("--start-position: %w", err))
+		}
+	}
+	if o.stopPosition != "" {
+		if cfg.Window.StopPos, err = binlog.ParsePosition(o.stopPosition); err != nil {
+			return start, cfg, usagef(fmt.Errorf("--stop-position: %w", err))
+		}
+	}
+	loc, err := loadLocation(o.timezone)
+	if err != nil {
+		return start, cfg, usagef(fmt.Errorf("--timezone: %w", err))
+	}
+	if o.startDatetime != "" {
+		if cfg.Window.StartTime, err = parseDatetime(o.startDatetime, loc); err != nil {
+			return start, cfg, usagef(fmt.Errorf("--start-datetime: %w", err))
+		}
+	}
+	if o.stopDatetime != "" {
+		if cfg.Window.StopTime, err = parseDatetime(o.stopDatetime, loc); err != nil {
+			return start, cfg, usagef(fmt.Errorf("--stop-datetime: %w", err))
+		}
+	}
+	if !cfg.Window.StartTime.IsZero() && !cfg.Window.StopTime.IsZero() && !cfg.Window.StartTime.Before(cfg.Window.StopTime) {
+		return start, cfg, usagef(errors.New("--start-datetime must be before --stop-datetime"))
+	}
+	if cfg.Filter, err = restore.NewFilter(o.databases, o.tables, o.excludeTables, o.only); err != nil {
+		return start, cfg, usagef(err)
+	}
+	if o.batch < 1 {
+		return start, cfg, usagef(fmt.Errorf("--batch %d: must be at least 1", o.batch))
+	}
+	cfg.Render.Batch = o.batch
+	mp, err := parseSize(o.maxPacket)
+	if err != nil || mp < 1024 || mp > 1<<30 {
+		return start, cfg, usagef(fmt.Errorf("--max-allowed-packet %q: want a size from 1K to 1G", o.maxPacket))
+	}
+	cfg.Render.MaxPacket = int(mp)
+	cfg.Log = log
+	return start, cfg, nil
+}
+
+func runReplay(ctx context.Context, o replayOptions, g *globalOptions, args []string, stdout io.Writer) error {
+	log := g.logger()
+	start, cfg, err := o.config(log)
+	if err != nil {
+		return err
+	}
+	src, err := binlog.OpenFiles(args, binlog.FileOptions{Start: start, AllowGaps: o.allowGaps})
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	if stop := cfg.Window.StopPos; stop.File == "" && !stop.IsZero() {
+		cfg.Window.StopPos.File = filepath.Base(src.Files()[0])
+	}
+
+	out := stdout
+	var tmp *os.File
+	if o.output != "" {
+		tmp, err = os.CreateTemp(filepath.Dir(o.output), "."+filepath.Base(o.output)+".*")
+		if err != nil {
+			return err
+		}
+		defer os.Remove(tmp.Name()) // after a successful rename this fails harmlessly
+		out = tmp
+	}
+	header := []string{"pitr " + versionString() + " replay"}
+	names := make([]string, len(src.Files()))
+	for i, f := range src.Files() {
+		names[i] = filepath.Base(f)
+	}
+	header = append(header, "binlogs: "+strings.Join(names, " "))
+	sink := restore.NewSQLWriter(out, header...)
+	stats, runErr := restore.Run(ctx, src, sink, cfg)
+	closeErr := sink.Close()
+	if tmp != nil {
+		if err := tmp.Close(); closeErr == nil {
+			closeErr = err
+		}
+		// Keep what was written even after a decoding error: every transaction in it is whole, and
+		// the incomplete one ends in ROLLBACK.
+		if closeErr == nil && !errors.Is(runErr, context.Canceled) {
+			if err := os.Rename(tmp.Name(), o.output); err != nil {
+				closeErr = err
+			}
+		}
+	}
+	attrs := []any{slog.Int64("transactions", stats.Transactions), slog.Int64("inserted", stats.Inserts),
+		slog.Int64("updated", stats.Updates), slog.Int64("deleted", stats.Deletes)}
+	if !stats.LastEnd.IsZero() {
+		attrs = append(attrs, slog.String("last_end", stats.LastEnd.String()))
+	}
+	if stats.StoppedAt != "" {
+		attrs = append(attrs, slog.String("stopped", stats.StoppedAt))
+	}
+	if stats.Statements > 0 {
+		attrs = append(attrs, slog.Int64("statements_not_replayed", stats.Statements))
+	}
+	log.Info("replay done", attrs...)
+	if runErr != nil {
+		return runErr
+	}
+	return closeErr
+}
+
+func loadLocation(name string) (*time.Location, error) {
+	switch strings.ToLower(name) {
+	case "", "local":
+		return time.Local, nil
+	case "utc":
+		return time.UTC, nil
+	}
+	return time.LoadLocation(name)
+}
+
+// parseDatetime reads mysqlbinlog's format in loc, or RFC 3339 with its own offset.
+func parseDatetime(s string, loc *time.Location) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{"2006-01-02 15:04:05.999999", "2006-01-02T15:04:05.999999", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q: want YYYY-MM-DD HH:MM:SS[.ffffff] or RFC 3339", s)
+}
+
+func parseSize(s string) (int64, error) {
+	mult := int64(1)
+	t := strings.ToUpper(strings.TrimSpace(s))
+	switch {
+	case strings.HasSuffix(t, "K"):
+		mult, t = 1<<10, t[:len(t)-1]
+	case strings.HasSuffix(t, "M"):
+		mult, t = 1<<20, t[:len(t)-1]
+	case strings.HasSuffix(t, "G"):
+		mult, t = 1<<30, t[:len(t)-1]
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("bad size %q", s)
+	}
+	return n * mult, nil
+}

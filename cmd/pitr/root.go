@@ -1,0 +1,66 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+)
+
+// version is set by the linker for releases; otherwise the module build info names it.
+var version = ""
+
+type globalOptions struct {
+	verbose bool
+	quiet   bool
+}
+
+func (g *globalOptions) logger() *slog.Logger {
+	level := slog.LevelInfo
+	if g.verbose {
+		level = slog.LevelDebug
+	}
+	if g.quiet {
+		level = slog.LevelError
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
+func newRootCmd() *cobra.Command {
+	g := &globalOptions{}
+	root := &cobra.Command{
+		Use:           "pitr",
+		Short:         "Point-in-time recovery from MySQL and MariaDB binary logs",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "debug logging on stderr")
+	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "errors only on stderr")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usagef(err) })
+	root.AddCommand(newReplayCmd(g), newVersionCmd())
+	return root
+}
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+func newVersionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the pitr version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := fmt.Fprintln(cmd.OutOrStdout(), "pitr "+versionString())
+			return err
+		},
+	}
+}

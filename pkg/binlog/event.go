@@ -1,0 +1,233 @@
+package binlog
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/replication"
+)
+
+// Kind says which decoded field of an Event is set.
+type Kind int
+
+const (
+	KindOther    Kind = iota // nothing a replay needs (previous GTIDs, checkpoints, heartbeats...)
+	KindFormat               // Format_description
+	KindQuery                // Query (BEGIN, COMMIT, DDL, statement-based DML)
+	KindGTID                 // MySQL GTID / anonymous GTID / tagged GTID, MariaDB GTID: a transaction starts
+	KindXID                  // XID: a transaction commits
+	KindTableMap             // Table_map
+	KindRows                 // Write/Update/Delete rows
+	KindRotate               // Rotate: the server moved to another file
+	KindStop                 // Stop: the server shut down
+	KindIncident             // Incident: the server lost events here
+)
+
+// Event is one decoded binlog event. It and everything it points to are valid only until the
+// next call to Source.Next, except TableMap, which lives as long as the table id is in use.
+type Event struct {
+	Pos    Position // where the event starts
+	End    int64    // offset just past the event, in Pos.File
+	Header Header
+	Body   []byte // without header and checksum
+
+	Kind     Kind
+	Query    Query
+	GTID     GTID
+	XID      uint64
+	TableMap *TableMap
+	Rows     *Rows
+	Rotate   Position // next file and offset
+	Server   string   // server version, on KindFormat
+}
+
+// EndPosition is where the event ends, which is where a replay that applied it resumes.
+func (e *Event) EndPosition() Position { return Position{File: e.Pos.File, Offset: e.End} }
+
+// Time is the header timestamp: when the statement that wrote the event started, in UTC.
+func (e *Event) Time() time.Time { return time.Unix(int64(e.Header.Timestamp), 0).UTC() }
+
+// Query is a statement event.
+type Query struct {
+	Schema string
+	SQL    []byte // aliases the event body
+	Code   uint16 // error code the statement ended with on the source
+}
+
+// Keyword returns which transaction-control statement q is, if any.
+func (q Query) Keyword() string {
+	s := bytes.TrimSpace(q.SQL)
+	switch {
+	case equalFoldPrefix(s, "BEGIN") && len(s) == 5, equalFoldPrefix(s, "XA START"), equalFoldPrefix(s, "START TRANSACTION"):
+		return "BEGIN"
+	case equalFoldPrefix(s, "COMMIT"), equalFoldPrefix(s, "XA COMMIT"):
+		return "COMMIT"
+	case equalFoldPrefix(s, "ROLLBACK TO"), equalFoldPrefix(s, "SAVEPOINT"):
+		return "SAVEPOINT"
+	case equalFoldPrefix(s, "ROLLBACK"), equalFoldPrefix(s, "XA ROLLBACK"):
+		return "ROLLBACK"
+	}
+	return ""
+}
+
+func equalFoldPrefix(s []byte, p string) bool {
+	return len(s) >= len(p) && bytes.EqualFold(s[:len(p)], []byte(p))
+}
+
+// GTID identifies a transaction: MySQL uuid[:tag]:gno, or MariaDB domain-server-seq.
+type GTID struct {
+	MariaDB    bool
+	SID        [16]byte
+	Tag        string
+	GNO        int64
+	Domain     uint32
+	ServerID   uint32
+	Seq        uint64
+	Anonymous  bool      // MySQL with gtid_mode=OFF: no identifier
+	Standalone bool      // MariaDB FL_STANDALONE: a single statement, no COMMIT/XID follows
+	CommitTime time.Time // MySQL 8.0.1+ original commit time (microseconds, UTC); zero if unknown
+}
+
+func (g GTID) String() string {
+	if g.MariaDB {
+		return strconv.FormatUint(uint64(g.Domain), 10) + "-" + strconv.FormatUint(uint64(g.ServerID), 10) + "-" + strconv.FormatUint(g.Seq, 10)
+	}
+	if g.Anonymous {
+		return "ANONYMOUS"
+	}
+	var b [36]byte
+	hex.Encode(b[0:8], g.SID[0:4])
+	b[8] = '-'
+	hex.Encode(b[9:13], g.SID[4:6])
+	b[13] = '-'
+	hex.Encode(b[14:18], g.SID[6:8])
+	b[18] = '-'
+	hex.Encode(b[19:23], g.SID[8:10])
+	b[23] = '-'
+	hex.Encode(b[24:36], g.SID[10:16])
+	s := string(b[:])
+	if g.Tag != "" {
+		s += ":" + g.Tag
+	}
+	return s + ":" + strconv.FormatInt(g.GNO, 10)
+}
+
+// decoder turns framed events into Events. go-mysql decodes the event kinds pitr needs beyond
+// rows; its decoders index without bounds checks, so every call is guarded against panics.
+type decoder struct {
+	parser *replication.BinlogParser
+	fmt    *format
+	tables map[uint64]*TableMap
+}
+
+func newDecoder() *decoder {
+	p := replication.NewBinlogParser()
+	p.SetVerifyChecksum(false) // we verify, and go-mysql's check fails on in-use logs
+	return &decoder{parser: p, tables: map[uint64]*TableMap{}}
+}
+
+func (d *decoder) decode(ev *Event, raw []byte, f *format) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %s event: malformed (%v)", ErrCorrupt, ev.Header.Type, r)
+		}
+	}()
+	body := ev.Body
+	switch t := ev.Header.Type; t {
+	case replication.FORMAT_DESCRIPTION_EVENT:
+		ev.Kind = KindFormat
+		ev.Server = f.serverVersion
+		if d.fmt != f {
+			d.fmt = f
+			// Parse only remembers the format; our own checksum check already ran.
+			if _, err := d.parser.Parse(raw); err != nil {
+				return fmt.Errorf("%w: format description: %v", ErrCorrupt, err)
+			}
+		}
+	case replication.QUERY_EVENT, replication.MARIADB_QUERY_COMPRESSED_EVENT:
+		q := replication.QueryEvent{}
+		if t == replication.MARIADB_QUERY_COMPRESSED_EVENT {
+			return fmt.Errorf("%w: MariaDB compressed query event (log_bin_compress)", ErrUnsupported)
+		}
+		if err := q.Decode(body); err != nil {
+			return fmt.Errorf("%w: query event: %v", ErrCorrupt, err)
+		}
+		ev.Kind = KindQuery
+		ev.Query = Query{Schema: string(q.Schema), SQL: q.Query, Code: q.ErrorCode}
+	case replication.XID_EVENT:
+		if len(body) < 8 {
+			return fmt.Errorf("%w: XID event of %d bytes", ErrCorrupt, len(body))
+		}
+		ev.Kind = KindXID
+		ev.XID = binary.LittleEndian.Uint64(body)
+	case replication.GTID_EVENT, replication.ANONYMOUS_GTID_EVENT:
+		g := replication.GTIDEvent{}
+		if len(body) < 25 {
+			return fmt.Errorf("%w: GTID event of %d bytes", ErrCorrupt, len(body))
+		}
+		if err := g.Decode(body); err != nil {
+			return fmt.Errorf("%w: GTID event: %v", ErrCorrupt, err)
+		}
+		ev.Kind = KindGTID
+		ev.GTID = GTID{GNO: g.GNO, Anonymous: t == replication.ANONYMOUS_GTID_EVENT}
+		copy(ev.GTID.SID[:], g.SID)
+		if g.OriginalCommitTimestamp != 0 {
+			ev.GTID.CommitTime = g.OriginalCommitTime().UTC()
+		}
+	case replication.GTID_TAGGED_LOG_EVENT:
+		g := replication.GtidTaggedLogEvent{}
+		if err := g.Decode(body); err != nil {
+			return fmt.Errorf("%w: tagged GTID event: %v", ErrCorrupt, err)
+		}
+		ev.Kind = KindGTID
+		ev.GTID = GTID{GNO: g.GNO, Tag: g.Tag.String()}
+		copy(ev.GTID.SID[:], g.SID)
+		if g.OriginalCommitTimestamp != 0 {
+			ev.GTID.CommitTime = g.OriginalCommitTime().UTC()
+		}
+	case replication.MARIADB_GTID_EVENT:
+		if len(body) < 13 {
+			return fmt.Errorf("%w: MariaDB GTID event of %d bytes", ErrCorrupt, len(body))
+		}
+		ev.Kind = KindGTID
+		ev.GTID = GTID{MariaDB: true, Seq: binary.LittleEndian.Uint64(body), Domain: binary.LittleEndian.Uint32(body[8:]),
+			ServerID: ev.Header.ServerID, Standalone: body[12]&replication.BINLOG_MARIADB_FL_STANDALONE != 0}
+	case replication.TABLE_MAP_EVENT:
+		tm, err := d.tableMap(raw, body)
+		if err != nil {
+			return err
+		}
+		ev.Kind = KindTableMap
+		ev.TableMap = tm
+	case replication.WRITE_ROWS_EVENTv0, replication.UPDATE_ROWS_EVENTv0, replication.DELETE_ROWS_EVENTv0,
+		replication.WRITE_ROWS_EVENTv1, replication.UPDATE_ROWS_EVENTv1, replication.DELETE_ROWS_EVENTv1,
+		replication.WRITE_ROWS_EVENTv2, replication.UPDATE_ROWS_EVENTv2, replication.DELETE_ROWS_EVENTv2,
+		replication.MARIADB_WRITE_ROWS_COMPRESSED_EVENT_V1, replication.MARIADB_UPDATE_ROWS_COMPRESSED_EVENT_V1,
+		replication.MARIADB_DELETE_ROWS_COMPRESSED_EVENT_V1, replication.PARTIAL_UPDATE_ROWS_EVENT:
+		rows, err := d.rows(ev.Header.Type, body, f)
+		if err != nil {
+			return err
+		}
+		ev.Kind = KindRows
+		ev.Rows = rows
+	case replication.ROTATE_EVENT:
+		if len(body) < 8 {
+			return fmt.Errorf("%w: rotate event of %d bytes", ErrCorrupt, len(body))
+		}
+		ev.Kind = KindRotate
+		ev.Rotate = Position{File: string(body[8:]), Offset: int64(binary.LittleEndian.Uint64(body))}
+	case replication.STOP_EVENT:
+		ev.Kind = KindStop
+	case replication.INCIDENT_EVENT:
+		ev.Kind = KindIncident
+	case replication.TRANSACTION_PAYLOAD_EVENT:
+		return fmt.Errorf("%w: compressed transaction payload (binlog_transaction_compression=ON)", ErrUnsupported)
+	default:
+		ev.Kind = KindOther
+	}
+	return nil
+}

@@ -1,0 +1,276 @@
+package binlog
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/go-mysql-org/go-mysql/replication"
+)
+
+const (
+	headerSize = 19
+	// maxEventSize bounds what a corrupt length field can make us allocate. Servers cap events at
+	// max_allowed_packet, at most 1 GiB.
+	maxEventSize = 1<<30 + 1<<20
+	readBufSize  = 1 << 20
+
+	flagInUse = 0x0001 // LOG_EVENT_BINLOG_IN_USE_F
+)
+
+var magic = []byte{0xfe, 0x62, 0x69, 0x6e}
+
+// Header is the common 19-byte event header.
+type Header struct {
+	Timestamp uint32 // seconds since the epoch, UTC: when the statement started
+	Type      replication.EventType
+	ServerID  uint32
+	EventSize uint32
+	LogPos    uint32 // end_log_pos as written by the server (wraps at 4 GiB; informational)
+	Flags     uint16
+}
+
+func parseHeader(b []byte) Header {
+	return Header{
+		Timestamp: binary.LittleEndian.Uint32(b[0:]),
+		Type:      replication.EventType(b[4]),
+		ServerID:  binary.LittleEndian.Uint32(b[5:]),
+		EventSize: binary.LittleEndian.Uint32(b[9:]),
+		LogPos:    binary.LittleEndian.Uint32(b[13:]),
+		Flags:     binary.LittleEndian.Uint16(b[17:]),
+	}
+}
+
+// format is what the latest Format_description event says about the events after it.
+type format struct {
+	serverVersion string
+	mariaDB       bool
+	checksum      bool   // events end with a CRC32
+	postHeader    []byte // post-header length per event type (index type-1)
+	fde           *replication.FormatDescriptionEvent
+}
+
+func (f *format) postHeaderLen(t replication.EventType) int {
+	if i := int(t) - 1; f != nil && i >= 0 && i < len(f.postHeader) {
+		return int(f.postHeader[i])
+	}
+	return -1
+}
+
+// fileReader frames the events of one binlog file. It reads through a large buffer and hands
+// out events that alias it, so most events are never copied.
+type fileReader struct {
+	path string
+	name string
+	f    *os.File
+	r    *bufio.Reader
+	off  int64
+	big  []byte // holds events larger than the read buffer
+	fmt  *format
+}
+
+func openFile(path string) (*fileReader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	fr := &fileReader{path: path, name: filepath.Base(path), f: f, r: bufio.NewReaderSize(f, readBufSize)}
+	var m [4]byte
+	n, err := io.ReadFull(fr.r, m[:])
+	if err != nil || !bytes.Equal(m[:], magic) {
+		f.Close()
+		if n < 4 && n > 0 && bytes.HasPrefix(magic, m[:n]) {
+			return nil, &PosError{Pos: Position{File: fr.name}, Err: ErrTruncated}
+		}
+		return nil, &PosError{Pos: Position{File: fr.name}, Err: ErrNotBinlog}
+	}
+	fr.off = 4
+	return fr, nil
+}
+
+func (fr *fileReader) Close() error { return fr.f.Close() }
+
+func (fr *fileReader) pos() Position { return Position{File: fr.name, Offset: fr.off} }
+
+// next returns the next event's header and its bytes (header included, checksum included). The
+// bytes are valid until the following call. It returns io.EOF at a clean end of file.
+func (fr *fileReader) next() (Header, []byte, error) {
+	hb, err := fr.r.Peek(headerSize)
+	if err != nil {
+		if len(hb) == 0 && errors.Is(err, io.EOF) {
+			return Header{}, nil, io.EOF
+		}
+		if errors.Is(err, io.EOF) {
+			// go-mysql reports this as a clean end of file; it is a crashed server's half-written event.
+			return Header{}, nil, &PosError{Pos: fr.pos(), Err: fmt.Errorf("%w: %d of %d header bytes", ErrTruncated, len(hb), headerSize)}
+		}
+		return Header{}, nil, &PosError{Pos: fr.pos(), Err: err}
+	}
+	h := parseHeader(hb)
+	if h.EventSize < headerSize || h.EventSize > maxEventSize {
+		return h, nil, &PosError{Pos: fr.pos(), Err: fmt.Errorf("%w: event size %d", ErrCorrupt, h.EventSize)}
+	}
+	size := int(h.EventSize)
+	var raw []byte
+	if size <= readBufSize {
+		raw, err = fr.r.Peek(size)
+		if err == nil {
+			_, _ = fr.r.Discard(size)
+		}
+	} else {
+		if cap(fr.big) < size {
+			fr.big = make([]byte, size)
+		}
+		raw = fr.big[:size]
+		var n int
+		n, err = io.ReadFull(fr.r, raw)
+		raw = raw[:n]
+	}
+	if err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return h, nil, &PosError{Pos: fr.pos(), Err: fmt.Errorf("%w: %s event of %d bytes, %d present",
+				ErrTruncated, h.Type, size, fr.available())}
+		}
+		return h, nil, &PosError{Pos: fr.pos(), Err: err}
+	}
+	fr.off += int64(size)
+	return h, raw, nil
+}
+
+func (fr *fileReader) available() int64 {
+	st, err := fr.f.Stat()
+	if err != nil {
+		return 0
+	}
+	return st.Size() - fr.off
+}
+
+// body checks the checksum of a framed event and returns its body without header and checksum.
+func (fr *fileReader) body(h Header, raw []byte, at Position) ([]byte, error) {
+	if h.Type == replication.FORMAT_DESCRIPTION_EVENT {
+		f, err := parseFormat(raw)
+		if err != nil {
+			return nil, &PosError{Pos: at, Err: err}
+		}
+		if f.checksum {
+			if err := verifyCRC(raw, true); err != nil {
+				return nil, &PosError{Pos: at, Err: err}
+			}
+		}
+		fr.fmt = f
+		return raw[headerSize:], nil
+	}
+	if fr.fmt == nil {
+		return nil, &PosError{Pos: at, Err: fmt.Errorf("%w: %s event before any format description event", ErrCorrupt, h.Type)}
+	}
+	if !fr.fmt.checksum {
+		return raw[headerSize:], nil
+	}
+	if len(raw) < headerSize+4 {
+		return nil, &PosError{Pos: at, Err: fmt.Errorf("%w: %s event too short for its checksum", ErrCorrupt, h.Type)}
+	}
+	if err := verifyCRC(raw, false); err != nil {
+		return nil, &PosError{Pos: at, Err: err}
+	}
+	return raw[headerSize : len(raw)-4], nil
+}
+
+// verifyCRC checks the trailing CRC32 of raw. The server computes the Format_description
+// checksum with LOG_EVENT_BINLOG_IN_USE_F cleared and sets that flag afterwards in place, so the
+// active log of a running server (the file an incident needs) carries it set.
+func verifyCRC(raw []byte, clearInUse bool) error {
+	n := len(raw) - 4
+	want := binary.LittleEndian.Uint32(raw[n:])
+	var got uint32
+	if clearInUse && raw[17]&flagInUse != 0 {
+		got = crc32.Update(0, crc32.IEEETable, raw[:17])
+		got = crc32.Update(got, crc32.IEEETable, []byte{raw[17] &^ flagInUse})
+		got = crc32.Update(got, crc32.IEEETable, raw[18:n])
+	} else {
+		got = crc32.ChecksumIEEE(raw[:n])
+	}
+	if got != want {
+		return fmt.Errorf("%w: stored %08x, computed %08x", ErrChecksum, want, got)
+	}
+	return nil
+}
+
+// parseFormat decodes a Format_description event (binlog v4, MySQL 5.0+ and MariaDB).
+func parseFormat(raw []byte) (*format, error) {
+	body := raw[headerSize:]
+	// 2 version + 50 server version + 4 create time + 1 header length, then post-header lengths.
+	if len(body) < 57 {
+		return nil, fmt.Errorf("%w: format description event of %d bytes", ErrCorrupt, len(raw))
+	}
+	if v := binary.LittleEndian.Uint16(body); v != 4 {
+		return nil, fmt.Errorf("%w: binlog format version %d (only version 4, MySQL 5.0 and later, is supported)", ErrUnsupported, v)
+	}
+	if body[56] != headerSize {
+		return nil, fmt.Errorf("%w: event header length %d", ErrCorrupt, body[56])
+	}
+	sv := body[2:52]
+	if i := bytes.IndexByte(sv, 0); i >= 0 {
+		sv = sv[:i]
+	}
+	f := &format{serverVersion: string(sv)}
+	f.mariaDB = strings.Contains(strings.ToLower(f.serverVersion), "mariadb")
+	post := body[57:]
+	if hasChecksumField(f.serverVersion, f.mariaDB) {
+		if len(post) < 5 {
+			return nil, fmt.Errorf("%w: format description event lacks its checksum field", ErrCorrupt)
+		}
+		alg := post[len(post)-5]
+		switch alg {
+		case 0:
+		case 1:
+			f.checksum = true
+		default:
+			return nil, fmt.Errorf("%w: checksum algorithm %d", ErrUnsupported, alg)
+		}
+		post = post[:len(post)-5]
+	}
+	f.postHeader = append([]byte(nil), post...)
+	fde := &replication.FormatDescriptionEvent{Version: 4, ServerVersion: f.serverVersion, EventHeaderLength: headerSize,
+		EventTypeHeaderLengths: f.postHeader}
+	if f.checksum {
+		fde.ChecksumAlgorithm = replication.BINLOG_CHECKSUM_ALG_CRC32
+	}
+	f.fde = fde
+	return f, nil
+}
+
+// hasChecksumField reports whether the server wrote the checksum-algorithm byte into its format
+// description event: MySQL from 5.6.1, MariaDB from 5.3.
+func hasChecksumField(version string, mariaDB bool) bool {
+	v := versionNumber(version)
+	if mariaDB {
+		return v >= 50300
+	}
+	return v >= 50601
+}
+
+func versionNumber(s string) int {
+	parts := strings.SplitN(s, ".", 3)
+	n := 0
+	for i := 0; i < 3; i++ {
+		d := 0
+		if i < len(parts) {
+			p := parts[i]
+			j := 0
+			for j < len(p) && p[j] >= '0' && p[j] <= '9' {
+				j++
+			}
+			d, _ = strconv.Atoi(p[:j])
+		}
+		n = n*100 + d
+	}
+	return n
+}

@@ -1,0 +1,284 @@
+package binlog
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/go-mysql-org/go-mysql/replication"
+)
+
+// A Source yields events in log order. Next returns io.EOF after the last event of a finite
+// source and ctx.Err() once ctx is done; after any error it keeps returning that error. The event
+// and its row buffers are valid only until the next call to Next.
+type Source interface {
+	Next(ctx context.Context) (*Event, error)
+	Close() error
+}
+
+// FileOptions configures a FileSource.
+type FileOptions struct {
+	// Start is where to begin: an event boundary in one of the files. Zero means the start of
+	// the first file; a File of "" means the first file.
+	Start Position
+	// AllowGaps lets the file sequence skip numbers.
+	AllowGaps bool
+}
+
+// FileSource reads binlog files in sequence order.
+type FileSource struct {
+	files []string
+	idx   int
+	cur   *fileReader
+	dec   *decoder
+	ev    Event
+	err   error
+	start Position
+	ahead *fileReader // lookahead reader on the current file, see TxnEnd
+}
+
+var _ Source = (*FileSource)(nil)
+
+// OpenFiles checks the files and returns a source positioned at opts.Start.
+func OpenFiles(paths []string, opts FileOptions) (*FileSource, error) {
+	files, err := OrderFiles(paths, opts.AllowGaps)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		st, err := os.Stat(f)
+		if err != nil {
+			return nil, err
+		}
+		if st.IsDir() {
+			return nil, fmt.Errorf("%s: is a directory, not a binlog file", f)
+		}
+	}
+	s := &FileSource{files: files, dec: newDecoder(), start: opts.Start}
+	if opts.Start.File != "" {
+		s.idx = -1
+		for i, f := range files {
+			if filepath.Base(f) == opts.Start.File {
+				s.idx = i
+			}
+		}
+		if s.idx < 0 {
+			return nil, fmt.Errorf("start position %s: file %s is not among the binlogs given", opts.Start, opts.Start.File)
+		}
+	}
+	s.start.File = filepath.Base(files[s.idx])
+	return s, nil
+}
+
+// Files returns the paths the source reads, in order.
+func (s *FileSource) Files() []string { return s.files }
+
+// Next implements Source.
+func (s *FileSource) Next(ctx context.Context) (*Event, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	ev, err := s.next(ctx)
+	if err != nil {
+		s.err = err
+		return nil, err
+	}
+	return ev, nil
+}
+
+func (s *FileSource) next(ctx context.Context) (*Event, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for {
+		if s.cur == nil {
+			if s.idx >= len(s.files) {
+				return nil, io.EOF
+			}
+			fr, err := openFile(s.files[s.idx])
+			if err != nil {
+				var pe *PosError
+				if errors.As(err, &pe) {
+					return nil, err
+				}
+				return nil, fmt.Errorf("%s: %w", s.files[s.idx], err)
+			}
+			s.cur = fr
+			if s.start.File == fr.name && s.start.Offset > 4 {
+				if err := s.seek(s.start.Offset); err != nil {
+					return nil, err
+				}
+			}
+		}
+		at := s.cur.pos()
+		h, raw, err := s.cur.next()
+		if err == io.EOF {
+			s.cur.Close()
+			s.cur = nil
+			s.closeAhead()
+			s.idx++
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		body, err := s.cur.body(h, raw, at)
+		if err != nil {
+			return nil, err
+		}
+		s.ev = Event{Pos: at, End: s.cur.off, Header: h, Body: body}
+		if err := s.dec.decode(&s.ev, raw, s.cur.fmt); err != nil {
+			return nil, &PosError{Pos: at, Err: err}
+		}
+		return &s.ev, nil
+	}
+}
+
+// seek moves the current file to off, which must be an event boundary. Events before it are
+// framed (to find the boundaries and the format description) but not decoded.
+func (s *FileSource) seek(off int64) error {
+	prev := s.cur.off
+	for s.cur.off < off {
+		at := s.cur.pos()
+		prev = at.Offset
+		h, raw, err := s.cur.next()
+		if err == io.EOF {
+			return fmt.Errorf("start position %s is past the end of the file (%d bytes)", Position{File: s.cur.name, Offset: off}, s.cur.off)
+		}
+		if err != nil {
+			return err
+		}
+		if h.Type == replication.FORMAT_DESCRIPTION_EVENT {
+			body, err := s.cur.body(h, raw, at)
+			if err != nil {
+				return err
+			}
+			ev := Event{Pos: at, End: s.cur.off, Header: h, Body: body}
+			if err := s.dec.decode(&ev, raw, s.cur.fmt); err != nil {
+				return &PosError{Pos: at, Err: err}
+			}
+		}
+	}
+	if s.cur.off != off {
+		return fmt.Errorf("start position %s is not at an event boundary (an event spans %d..%d)",
+			Position{File: s.cur.name, Offset: off}, prev, s.cur.off)
+	}
+	return nil
+}
+
+// Close releases the files.
+func (s *FileSource) Close() error {
+	s.closeAhead()
+	if s.cur != nil {
+		err := s.cur.Close()
+		s.cur = nil
+		return err
+	}
+	return nil
+}
+
+func (s *FileSource) closeAhead() {
+	if s.ahead != nil {
+		s.ahead.Close()
+		s.ahead = nil
+	}
+}
+
+// TxnEnd describes where the transaction that the last event started ends.
+type TxnEnd struct {
+	End       Position // just past the event that ends it
+	Timestamp uint32   // header time of that event: the commit time
+	Truncated bool     // the file ends first
+}
+
+// PeekTxnEnd looks ahead, without disturbing Next, for the end of the transaction that the
+// event last returned by Next started (a GTID event, a BEGIN, or a standalone statement). It
+// lets a replay decide on whole transactions by commit time or end position before writing any
+// of their rows, without holding them. It only frames events: checksums are checked by Next.
+func (s *FileSource) PeekTxnEnd(ctx context.Context) (TxnEnd, error) {
+	if s.cur == nil {
+		return TxnEnd{}, errors.New("lookahead without a current file")
+	}
+	last := s.ev
+	if s.ahead == nil || s.ahead.off > s.cur.off {
+		s.closeAhead()
+		fr, err := openFile(s.cur.path)
+		if err != nil {
+			return TxnEnd{}, err
+		}
+		s.ahead = fr
+	}
+	a := s.ahead
+	a.fmt = s.cur.fmt
+	if a.off < s.cur.off {
+		if _, err := a.f.Seek(s.cur.off, io.SeekStart); err != nil {
+			return TxnEnd{}, err
+		}
+		a.r.Reset(a.f)
+		a.off = s.cur.off
+	}
+	// A statement outside BEGIN...COMMIT, and a MariaDB standalone GTID's statement, end at once.
+	switch {
+	case last.Kind == KindQuery && last.Query.Keyword() == "":
+		return TxnEnd{End: last.EndPosition(), Timestamp: last.Header.Timestamp}, nil
+	}
+	standalone := last.Kind == KindGTID && last.GTID.Standalone
+	seenBegin := last.Kind == KindQuery && last.Query.Keyword() == "BEGIN" ||
+		last.Kind == KindGTID && last.GTID.MariaDB && !standalone || last.Kind == KindRows
+	for n := 0; ; n++ {
+		if n&1023 == 0 {
+			if err := ctx.Err(); err != nil {
+				return TxnEnd{}, err
+			}
+		}
+		h, raw, err := a.next()
+		if err == io.EOF || errors.Is(err, ErrTruncated) {
+			return TxnEnd{End: a.pos(), Truncated: true}, nil
+		}
+		if err != nil {
+			return TxnEnd{}, err
+		}
+		end := TxnEnd{End: a.pos(), Timestamp: h.Timestamp}
+		switch h.Type {
+		case replication.XID_EVENT:
+			return end, nil
+		case replication.QUERY_EVENT:
+			qb := raw[headerSize:]
+			if a.fmt != nil && a.fmt.checksum && len(qb) >= 4 {
+				qb = qb[:len(qb)-4]
+			}
+			kw := queryKeyword(qb)
+			switch {
+			case kw == "COMMIT" || kw == "ROLLBACK":
+				return end, nil
+			case kw == "BEGIN":
+				seenBegin = true
+			case kw == "" && (standalone || !seenBegin):
+				return end, nil
+			}
+		case replication.GTID_EVENT, replication.ANONYMOUS_GTID_EVENT, replication.GTID_TAGGED_LOG_EVENT,
+			replication.MARIADB_GTID_EVENT, replication.ROTATE_EVENT, replication.STOP_EVENT:
+			// The next transaction started, or the file ended, without a commit: treat the
+			// transaction as ending before this event.
+			return TxnEnd{End: Position{File: a.name, Offset: a.off - int64(h.EventSize)}, Timestamp: h.Timestamp, Truncated: true}, nil
+		}
+	}
+}
+
+// queryKeyword classifies a Query event body without decoding it fully.
+func queryKeyword(body []byte) string {
+	if len(body) < 13 {
+		return ""
+	}
+	schemaLen := int(body[8])
+	statusLen := int(binary.LittleEndian.Uint16(body[11:]))
+	p := 13 + statusLen + schemaLen + 1
+	if p > len(body) {
+		return ""
+	}
+	return Query{SQL: body[p:]}.Keyword()
+}

@@ -1,0 +1,302 @@
+package restore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/pitr-tool/pitr/pkg/binlog"
+)
+
+// ErrNoColumnNames means a row event's table map carries no column names, so no column list can
+// be written without guessing.
+var ErrNoColumnNames = errors.New("the binlog has no column names for this table (binlog_row_metadata is not FULL)")
+
+// ErrRowTooLarge means one row alone does not fit in max_allowed_packet.
+var ErrRowTooLarge = errors.New("row does not fit in --max-allowed-packet")
+
+// RenderOptions shapes the statements.
+type RenderOptions struct {
+	Batch     int // rows per INSERT; 1 or less means one row per statement
+	MaxPacket int // no statement may be longer (bytes)
+}
+
+// SessionStatements are the settings under which rendered literals mean exactly the stored
+// bytes: utf8mb4 text, TIMESTAMP values in UTC, backslash escapes on, zero and invalid dates and
+// zero AUTO_INCREMENT values stored as given.
+func SessionStatements() []string {
+	return []string{
+		"SET NAMES utf8mb4",
+		"SET time_zone='+00:00'",
+		"SET sql_mode='NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES'",
+		"SET foreign_key_checks=1",
+		"SET unique_checks=1",
+	}
+}
+
+// Rows event flags that carry the source session's settings.
+const (
+	flagNoForeignKeyChecks = 0x2
+	flagRelaxedUniqueCheck = 0x4
+)
+
+// Renderer writes row changes as SQL statements to a Sink, folding consecutive inserts into
+// one table into multi-row INSERTs.
+type Renderer struct {
+	opts RenderOptions
+	sink Sink
+
+	stmt        []byte
+	pending     *binlog.TableMap // table of the INSERT in stmt, nil if none
+	pendPresent []byte
+	pendRows    int
+	row         []byte
+	fkOff       bool
+	uniqueOff   bool
+}
+
+// NewRenderer returns a renderer writing to sink.
+func NewRenderer(sink Sink, opts RenderOptions) *Renderer {
+	if opts.Batch < 1 {
+		opts.Batch = 1
+	}
+	if opts.MaxPacket <= 0 {
+		opts.MaxPacket = 64 << 20
+	}
+	return &Renderer{opts: opts, sink: sink}
+}
+
+// limit leaves room for the protocol header and the client's own framing.
+func (r *Renderer) limit() int { return r.opts.MaxPacket - 64 }
+
+// Flags applies the session settings a rows event was written under.
+func (r *Renderer) Flags(ctx context.Context, flags uint16) error {
+	fk := flags&flagNoForeignKeyChecks != 0
+	uq := flags&flagRelaxedUniqueCheck != 0
+	if fk == r.fkOff && uq == r.uniqueOff {
+		return nil
+	}
+	if err := r.Flush(ctx); err != nil {
+		return err
+	}
+	if fk != r.fkOff {
+		r.fkOff = fk
+		s := "SET foreign_key_checks=1"
+		if fk {
+			s = "SET foreign_key_checks=0"
+		}
+		if err := r.sink.Write(ctx, []byte(s)); err != nil {
+			return err
+		}
+	}
+	if uq != r.uniqueOff {
+		r.uniqueOff = uq
+		s := "SET unique_checks=1"
+		if uq {
+			s = "SET unique_checks=0"
+		}
+		if err := r.sink.Write(ctx, []byte(s)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Reset forgets the session state, for a sink that starts a new session.
+func (r *Renderer) Reset() { r.fkOff, r.uniqueOff = false, false }
+
+// Row renders one row change. before is nil for inserts, after is nil for deletes.
+func (r *Renderer) Row(ctx context.Context, kind binlog.RowsKind, tm *binlog.TableMap, before, after []binlog.Value) error {
+	if !tm.HasNames {
+		return fmt.Errorf("table %s: %w", tm, ErrNoColumnNames)
+	}
+	switch kind {
+	case binlog.Insert:
+		return r.insert(ctx, tm, after)
+	case binlog.Update:
+		if err := r.Flush(ctx); err != nil {
+			return err
+		}
+		b := r.stmt[:0]
+		b = append(b, "UPDATE "...)
+		b = appendTable(b, tm)
+		b = append(b, " SET "...)
+		n := 0
+		for i := range after {
+			if after[i].Kind == binlog.ValAbsent {
+				continue
+			}
+			if n > 0 {
+				b = append(b, ", "...)
+			}
+			n++
+			c := &tm.Columns[i]
+			b = appendIdent(b, c.Name)
+			b = append(b, '=')
+			b = appendLiteral(b, c, &after[i], false)
+		}
+		if n == 0 {
+			return fmt.Errorf("table %s: update row with an empty after image", tm)
+		}
+		b, err := appendWhere(b, tm, before)
+		if err != nil {
+			return err
+		}
+		r.stmt = b
+		return r.emit(ctx)
+	case binlog.Delete:
+		if err := r.Flush(ctx); err != nil {
+			return err
+		}
+		b := r.stmt[:0]
+		b = append(b, "DELETE FROM "...)
+		b = appendTable(b, tm)
+		b, err := appendWhere(b, tm, before)
+		if err != nil {
+			return err
+		}
+		r.stmt = b
+		return r.emit(ctx)
+	}
+	return fmt.Errorf("unknown row change kind %v", kind)
+}
+
+func (r *Renderer) emit(ctx context.Context) error {
+	if len(r.stmt) > r.limit() {
+		return fmt.Errorf("%w: a %d-byte statement for one row, limit %d", ErrRowTooLarge, len(r.stmt), r.opts.MaxPacket)
+	}
+	return r.sink.Write(ctx, r.stmt)
+}
+
+func (r *Renderer) insert(ctx context.Context, tm *binlog.TableMap, after []binlog.Value) error {
+	// The row's VALUES tuple first, so we know whether it still fits the pending statement.
+	b := append(r.row[:0], '(')
+	for i := range after {
+		if after[i].Kind == binlog.ValAbsent {
+			continue
+		}
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = appendLiteral(b, &tm.Columns[i], &after[i], false)
+	}
+	b = append(b, ')')
+	r.row = b
+	if r.pending != nil {
+		same := r.pending == tm && presentEqual(r.pendPresent, after)
+		if !same || r.pendRows >= r.opts.Batch || len(r.stmt)+1+len(r.row) > r.limit() {
+			if err := r.Flush(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	if r.pending == nil {
+		s := r.stmt[:0]
+		s = append(s, "INSERT INTO "...)
+		s = appendTable(s, tm)
+		s = append(s, " ("...)
+		n := 0
+		r.pendPresent = r.pendPresent[:0]
+		for i := range after {
+			absent := after[i].Kind == binlog.ValAbsent
+			if absent {
+				r.pendPresent = append(r.pendPresent, 0)
+				continue
+			}
+			r.pendPresent = append(r.pendPresent, 1)
+			if n > 0 {
+				s = append(s, ',')
+			}
+			n++
+			s = appendIdent(s, tm.Columns[i].Name)
+		}
+		s = append(s, ") VALUES "...)
+		r.stmt = s
+		r.pending = tm
+		r.pendRows = 0
+		if len(r.stmt)+len(r.row) > r.limit() {
+			r.pending = nil
+			return fmt.Errorf("%w: table %s, a %d-byte statement for one row, limit %d", ErrRowTooLarge, tm, len(r.stmt)+len(r.row), r.opts.MaxPacket)
+		}
+	} else {
+		r.stmt = append(r.stmt, ',')
+	}
+	r.stmt = append(r.stmt, r.row...)
+	r.pendRows++
+	if r.opts.Batch == 1 {
+		return r.Flush(ctx)
+	}
+	return nil
+}
+
+func presentEqual(p []byte, vals []binlog.Value) bool {
+	if len(p) != len(vals) {
+		return false
+	}
+	for i := range vals {
+		if (vals[i].Kind == binlog.ValAbsent) != (p[i] == 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// Flush writes the pending multi-row INSERT, if any.
+func (r *Renderer) Flush(ctx context.Context) error {
+	if r.pending == nil {
+		return nil
+	}
+	r.pending = nil
+	return r.sink.Write(ctx, r.stmt)
+}
+
+func appendTable(b []byte, tm *binlog.TableMap) []byte {
+	b = appendIdent(b, tm.Schema)
+	b = append(b, '.')
+	return appendIdent(b, tm.Table)
+}
+
+// appendWhere identifies the before-image row: by its primary key when the binlog names one and
+// the image holds it, otherwise by every column the image holds, compared NULL-safely.
+func appendWhere(b []byte, tm *binlog.TableMap, before []binlog.Value) ([]byte, error) {
+	b = append(b, " WHERE "...)
+	usePK := len(tm.PrimaryKey) > 0
+	for _, k := range tm.PrimaryKey {
+		if k >= len(before) || before[k].Kind == binlog.ValAbsent || before[k].Kind == binlog.ValNull {
+			usePK = false
+		}
+	}
+	n := 0
+	if usePK {
+		for _, k := range tm.PrimaryKey {
+			if n > 0 {
+				b = append(b, " AND "...)
+			}
+			n++
+			c := &tm.Columns[k]
+			b = appendIdent(b, c.Name)
+			b = append(b, '=')
+			// Equality on the key's own collation keeps the index usable; only FLOAT needs the
+			// comparison form.
+			b = appendLiteral(b, c, &before[k], before[k].Kind == binlog.ValFloat)
+		}
+	} else {
+		for i := range before {
+			if before[i].Kind == binlog.ValAbsent {
+				continue
+			}
+			if n > 0 {
+				b = append(b, " AND "...)
+			}
+			n++
+			c := &tm.Columns[i]
+			b = appendIdent(b, c.Name)
+			b = append(b, "<=>"...)
+			b = appendLiteral(b, c, &before[i], true)
+		}
+	}
+	if n == 0 {
+		return b, fmt.Errorf("table %s: before image holds no column to find the row by", tm)
+	}
+	return append(b, " LIMIT 1"...), nil
+}

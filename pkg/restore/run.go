@@ -1,0 +1,304 @@
+package restore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/pitr-tool/pitr/pkg/binlog"
+)
+
+// Window bounds a replay. Transactions are kept or dropped whole: by commit time for the time
+// bounds and by end position for the stop position.
+type Window struct {
+	StartTime time.Time       // keep transactions committed at or after it
+	StopTime  time.Time       // stop at the first transaction committed at or after it
+	StopPos   binlog.Position // stop at the first transaction that ends after it
+}
+
+// Config configures Run.
+type Config struct {
+	Filter *Filter
+	Window Window
+	Render RenderOptions
+	Log    *slog.Logger
+}
+
+// Stats counts what Run did.
+type Stats struct {
+	Transactions              int64 // source transactions written to the sink
+	Inserts, Updates, Deletes int64
+	Statements                int64 // statement-based events in kept transactions that were not replayed
+	LastEnd                   binlog.Position
+	StoppedAt                 string // why the replay stopped early, if it did
+}
+
+// lookahead is implemented by sources that can find a transaction's end before reading it.
+type lookahead interface {
+	PeekTxnEnd(ctx context.Context) (binlog.TxnEnd, error)
+}
+
+type txnState int
+
+const (
+	txnNone    txnState = iota
+	txnOpen             // started, not decided to skip, no row written yet
+	txnBegun            // sink.Begin called
+	txnSkipped          // outside the window: rows are ignored until it ends
+)
+
+// Run reads src to its end (or to the window's stop) and writes every kept row change of every
+// kept transaction to sink. It returns with the sink's transaction closed: committed, or rolled
+// back when the source ends or fails inside it.
+func Run(ctx context.Context, src binlog.Source, sink Sink, cfg Config) (Stats, error) {
+	r := &runner{src: src, sink: sink, cfg: cfg, log: cfg.Log, rend: NewRenderer(sink, cfg.Render)}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	r.ahead, _ = src.(lookahead)
+	if err := sink.Session(ctx, SessionStatements()); err != nil {
+		return r.stats, err
+	}
+	err := r.run(ctx)
+	if err != nil && r.state == txnBegun {
+		if rbErr := sink.Rollback(ctx); rbErr != nil {
+			err = errors.Join(err, rbErr)
+		}
+	}
+	return r.stats, err
+}
+
+type runner struct {
+	src   binlog.Source
+	sink  Sink
+	cfg   Config
+	log   *slog.Logger
+	rend  *Renderer
+	ahead lookahead
+	stats Stats
+
+	state     txnState
+	info      TxnInfo
+	sum       TxnSummary
+	gtidOpen  bool // a GTID event opened the transaction; BEGIN may follow
+	seenBegin bool
+}
+
+func (r *runner) run(ctx context.Context) error {
+	for {
+		ev, err := r.src.Next(ctx)
+		if err == io.EOF {
+			if r.state != txnNone && r.state != txnSkipped {
+				return fmt.Errorf("%s: the binlogs end inside the transaction that starts there", r.info.Start)
+			}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		stop, err := r.event(ctx, ev)
+		if err != nil {
+			var pe *binlog.PosError
+			if errors.As(err, &pe) {
+				return err
+			}
+			return &binlog.PosError{Pos: ev.Pos, Err: err}
+		}
+		if stop {
+			return nil
+		}
+	}
+}
+
+func (r *runner) event(ctx context.Context, ev *binlog.Event) (stop bool, err error) {
+	switch ev.Kind {
+	case binlog.KindGTID:
+		if r.state != txnNone {
+			return false, fmt.Errorf("GTID %s starts a transaction while the one at %s has not ended", ev.GTID, r.info.Start)
+		}
+		// A MariaDB GTID event is the BEGIN of a transaction unless it is standalone (DDL).
+		r.gtidOpen, r.seenBegin = true, ev.GTID.MariaDB && !ev.GTID.Standalone
+		return r.open(ctx, ev)
+	case binlog.KindQuery:
+		switch ev.Query.Keyword() {
+		case "BEGIN":
+			if r.state == txnNone {
+				r.gtidOpen = false
+				r.seenBegin = true
+				return r.open(ctx, ev)
+			}
+			r.seenBegin = true
+			return false, nil
+		case "COMMIT":
+			return false, r.close(ctx, ev, true)
+		case "ROLLBACK":
+			return false, r.close(ctx, ev, false)
+		case "SAVEPOINT":
+			return false, nil
+		}
+		// A statement: DDL (its own transaction) or statement-based DML inside one.
+		if r.state == txnNone {
+			if stop, err := r.open(ctx, ev); err != nil || stop {
+				return stop, err
+			}
+		}
+		if r.state != txnSkipped {
+			r.statement(ev)
+		}
+		if !r.seenBegin {
+			return false, r.close(ctx, ev, true)
+		}
+		return false, nil
+	case binlog.KindXID:
+		if r.state == txnNone {
+			return false, nil
+		}
+		return false, r.close(ctx, ev, true)
+	case binlog.KindRows:
+		if r.state == txnNone {
+			// Rows without BEGIN only come from servers that predate it; treat them as one.
+			r.seenBegin = true
+			if stop, err := r.open(ctx, ev); err != nil || stop {
+				return stop, err
+			}
+		}
+		if r.state == txnSkipped {
+			return false, nil
+		}
+		return false, r.rows(ctx, ev)
+	case binlog.KindIncident:
+		if r.state == txnSkipped {
+			return false, nil
+		}
+		return false, errors.New("incident event: the source server lost events here, so a replay past it would be incomplete; stop before it with --stop-position")
+	}
+	return false, nil
+}
+
+// open starts a transaction at ev and decides, from its end, whether the window keeps it.
+func (r *runner) open(ctx context.Context, ev *binlog.Event) (stop bool, err error) {
+	r.info = TxnInfo{Start: ev.Pos, ServerID: ev.Header.ServerID}
+	r.sum = TxnSummary{}
+	if ev.Kind == binlog.KindGTID {
+		r.info.GTID = ev.GTID.String()
+		if ev.GTID.Anonymous {
+			r.info.GTID = ""
+		}
+	}
+	r.state = txnOpen
+	commit := ev.Time()
+	if r.ahead != nil {
+		end, err := r.ahead.PeekTxnEnd(ctx)
+		if err != nil {
+			return false, err
+		}
+		r.info.End = end.End
+		if !end.Truncated {
+			commit = time.Unix(int64(end.Timestamp), 0).UTC()
+		}
+	}
+	if ev.Kind == binlog.KindGTID && !ev.GTID.CommitTime.IsZero() {
+		commit = ev.GTID.CommitTime.Truncate(time.Second)
+	}
+	r.info.Time = commit
+	w := r.cfg.Window
+	if !w.StopPos.IsZero() && !r.info.End.IsZero() && w.StopPos.Before(r.info.End) {
+		r.stats.StoppedAt = fmt.Sprintf("stop position %s: the transaction at %s ends at %s", w.StopPos, ev.Pos, r.info.End)
+		r.state = txnNone
+		return true, nil
+	}
+	if !w.StopPos.IsZero() && !ev.Pos.Before(w.StopPos) {
+		r.stats.StoppedAt = fmt.Sprintf("stop position %s reached at %s", w.StopPos, ev.Pos)
+		r.state = txnNone
+		return true, nil
+	}
+	if !w.StopTime.IsZero() && !commit.Before(w.StopTime) {
+		r.stats.StoppedAt = fmt.Sprintf("stop time %s: the transaction at %s committed %s", w.StopTime.UTC().Format(time.RFC3339), ev.Pos, commit.Format(time.RFC3339))
+		r.state = txnNone
+		return true, nil
+	}
+	if !w.StartTime.IsZero() && commit.Before(w.StartTime) {
+		r.state = txnSkipped
+	}
+	return false, nil
+}
+
+func (r *runner) close(ctx context.Context, ev *binlog.Event, commit bool) error {
+	st := r.state
+	r.state = txnNone
+	r.gtidOpen, r.seenBegin = false, false
+	if st != txnBegun {
+		return nil
+	}
+	r.sum.End = ev.EndPosition()
+	r.stats.LastEnd = r.sum.End
+	if err := r.rend.Flush(ctx); err != nil {
+		return err
+	}
+	if !commit {
+		return r.sink.Rollback(ctx)
+	}
+	r.stats.Transactions++
+	r.stats.Inserts += r.sum.Inserts
+	r.stats.Updates += r.sum.Updates
+	r.stats.Deletes += r.sum.Deletes
+	return r.sink.Commit(ctx, r.sum)
+}
+
+func (r *runner) statement(ev *binlog.Event) {
+	if ev.Query.Code != 0 {
+		return
+	}
+	if r.seenBegin {
+		r.stats.Statements++
+		r.log.Warn("statement-based event inside a transaction is not replayed (pitr replays row events)",
+			slog.String("pos", ev.Pos.String()), slog.String("sql", truncate(ev.Query.SQL, 120)))
+		return
+	}
+	r.log.Debug("statement not replayed", slog.String("pos", ev.Pos.String()), slog.String("sql", truncate(ev.Query.SQL, 120)))
+}
+
+func truncate(b []byte, n int) string {
+	if len(b) > n {
+		return string(b[:n]) + "..."
+	}
+	return string(b)
+}
+
+func (r *runner) rows(ctx context.Context, ev *binlog.Event) error {
+	rows := ev.Rows
+	tm := rows.Table
+	if !r.cfg.Filter.KeepTable(tm) || !r.cfg.Filter.KeepKind(rows.Kind) {
+		return nil
+	}
+	if r.state == txnOpen {
+		if err := r.sink.Begin(ctx, r.info); err != nil {
+			return err
+		}
+		r.state = txnBegun
+	}
+	if err := r.rend.Flags(ctx, rows.Flags); err != nil {
+		return err
+	}
+	for rows.More() {
+		before, after, err := rows.Next()
+		if err != nil {
+			return err
+		}
+		if err := r.rend.Row(ctx, rows.Kind, tm, before, after); err != nil {
+			return err
+		}
+		switch rows.Kind {
+		case binlog.Insert:
+			r.sum.Inserts++
+		case binlog.Update:
+			r.sum.Updates++
+		case binlog.Delete:
+			r.sum.Deletes++
+		}
+	}
+	return nil
+}
