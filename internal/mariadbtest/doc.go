@@ -21,7 +21,7 @@
 //     through tb.Cleanup, so no server outlives the test run even if a test
 //     fails or the test binary is killed.
 //
-// A fresh datadir comes from mariadb-install-db. Installing takes most of a
+// A fresh datadir comes from mariadb-install-db. Installing takes over a
 // second, so an initialised, never-started ("pristine") datadir is cached and
 // copied for every server; see [Launch] for where that cache lives and how to
 // turn it off.

@@ -32,7 +32,9 @@ type Options struct {
 	ExtraArgs     []string // appended to mariadbd's command line (so they override the defaults)
 }
 
-// Server is a running throwaway mariadbd.
+// Server is a running throwaway mariadbd. DB may be used concurrently; the
+// other methods may too, except that nothing may run concurrently with
+// Restart (it replaces DB, Port and the process).
 type Server struct {
 	Dir        string // root temp dir of this instance
 	DataDir    string
@@ -52,8 +54,11 @@ type Server struct {
 	done    chan struct{} // closed when the process has been waited for
 	waitErr error         // valid after done is closed
 
-	stopOnce sync.Once
-	stopErr  error
+	runArgs []string // extra arguments for the current run only (Restart)
+
+	mu      sync.Mutex // serialises Stop, Kill, Restart
+	stopped bool       // Stop or Kill has run since the last (re)start
+	stopErr error
 }
 
 // maxSocketPath is the longest unix socket path used: sun_path holds 108
@@ -86,6 +91,13 @@ func Start(tb testing.TB, opts Options) *Server {
 				tb.Logf("mariadbtest: [ERROR] lines of %s:\n%s", s.ErrorLog, lines)
 			}
 		}
+		s.mu.Lock()
+		already := s.stopped
+		s.mu.Unlock()
+		if already { // the test called Stop or Kill itself and saw the result
+			s.Stop()
+			return
+		}
 		if err := s.Stop(); err != nil {
 			tb.Errorf("mariadbtest: %v", err)
 		}
@@ -99,7 +111,7 @@ func Start(tb testing.TB, opts Options) *Server {
 //
 // The initialised datadir is taken from a cache of pristine datadirs in
 // $PITR_MARIADBTEST_CACHE, or else os.UserCacheDir()/pitr-mariadbtest
-// (one ~65 MB directory per MariaDB build and install-relevant option set,
+// (one ~90 MB directory per MariaDB build and install-relevant option set,
 // keyed by the binaries' size and mtime, created atomically, safe for
 // concurrent test processes). PITR_MARIADBTEST_CACHE=off runs
 // mariadb-install-db for every server instead.
@@ -269,7 +281,8 @@ func (s *Server) serverArgs(port int) []string {
 		"--innodb-buffer-pool-dump-at-shutdown=OFF",
 		"--innodb-buffer-pool-load-at-startup=OFF",
 	)
-	return append(args, s.opts.ExtraArgs...)
+	args = append(args, s.opts.ExtraArgs...)
+	return append(args, s.runArgs...)
 }
 
 // start runs mariadbd on port and waits until it answers SELECT 1.
@@ -400,23 +413,88 @@ func (s *Server) Running() bool {
 
 // Stop shuts the server down gracefully (SIGTERM, which mariadbd handles
 // like SHUTDOWN) and waits for the process to exit, sending SIGKILL after
-// 30s. It closes DB. It is idempotent; later calls return the first result.
-// It returns an error if the server had already died by itself or had to be
-// killed.
+// 30s. It closes DB. It is idempotent: later calls return the first result
+// (until Restart). It returns an error if the server had died by itself
+// before Stop, failed on shutdown, or had to be killed.
 func (s *Server) Stop() error {
-	s.stopOnce.Do(func() { s.stopErr = s.stop() })
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.stopped {
+		s.stopErr = s.stop()
+		s.stopped = true
+		s.removeSockDir()
+	}
 	return s.stopErr
 }
 
+// Kill ends mariadbd with SIGKILL, like a crash (InnoDB recovers on
+// Restart; the last binlog file is left as the crash left it), and waits for
+// it. It closes DB. A later Stop returns nil.
+func (s *Server) Kill() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return
+	}
+	if s.DB != nil {
+		s.DB.Close()
+	}
+	s.kill()
+	s.stopped, s.stopErr = true, nil
+	s.removeSockDir()
+}
+
+// Restart stops the server if it is running (gracefully), then starts it
+// again on the same datadir, binlogs, socket and (if still free) port,
+// and waits until it answers. DB is replaced by a new pool (the old one is
+// closed). Options can not be changed; extraArgs are appended to the
+// original command line for this run only.
+func (s *Server) Restart(ctx context.Context, extraArgs ...string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.stopped {
+		err := s.stop()
+		s.stopped = true
+		if err != nil {
+			return fmt.Errorf("mariadbtest: Restart: stopping: %w", err)
+		}
+	}
+	if s.sockDir != "" {
+		if err := os.MkdirAll(s.sockDir, 0o700); err != nil {
+			return fmt.Errorf("mariadbtest: Restart: %w", err)
+		}
+	}
+	s.runArgs = extraArgs
+	defer func() { s.runArgs = nil }()
+	port := s.Port
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		if err = s.start(ctx, port); err == nil {
+			s.stopped, s.stopErr = false, nil
+			return nil
+		}
+		if !errors.Is(err, errBind) {
+			break
+		}
+		if port, err = freePort(); err != nil {
+			break
+		}
+	}
+	s.removeSockDir()
+	return err
+}
+
+func (s *Server) removeSockDir() {
+	if s.sockDir != "" {
+		os.RemoveAll(s.sockDir)
+	}
+}
+
+// stop does the work of Stop; the caller holds mu.
 func (s *Server) stop() error {
 	if s.DB != nil {
 		s.DB.Close()
 	}
-	defer func() {
-		if s.sockDir != "" {
-			os.RemoveAll(s.sockDir)
-		}
-	}()
 	if s.cmd == nil || s.cmd.Process == nil {
 		return nil
 	}

@@ -334,3 +334,49 @@ func TestPortInUse(t *testing.T) {
 		t.Fatalf("Launch on a busy port: %v, want errBind", err)
 	}
 }
+
+func TestKillRestart(t *testing.T) {
+	needServer(t)
+	ctx := context.Background()
+	s := Start(t, Options{})
+	s.Exec(t, "CREATE DATABASE d; CREATE TABLE d.t (id INT PRIMARY KEY); INSERT INTO d.t VALUES (1)")
+	before, err := s.BinlogFiles(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := s.Pid()
+	s.Kill()
+	if !processGone(pid) {
+		t.Fatalf("pid %d alive after Kill", pid)
+	}
+	if err := s.Stop(); err != nil {
+		t.Fatalf("Stop after Kill: %v", err)
+	}
+	if err := s.Restart(ctx, "--max-connections=77"); err != nil {
+		t.Fatal(err)
+	}
+	var n, maxConn int
+	if err := s.DB.QueryRow("SELECT COUNT(*), @@max_connections FROM d.t").Scan(&n, &maxConn); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 || maxConn != 77 {
+		t.Fatalf("after restart: %d rows, max_connections %d; want 1, 77", n, maxConn)
+	}
+	after, err := s.BinlogFiles(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after) != len(before)+1 {
+		t.Fatalf("binlogs before %v, after restart %v: want one more", before, after)
+	}
+	// Graceful restart too.
+	if err := s.Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DB.QueryRow("SELECT @@max_connections").Scan(&maxConn); err != nil {
+		t.Fatal(err)
+	}
+	if maxConn == 77 {
+		t.Fatal("Restart's extra args persisted")
+	}
+}

@@ -274,6 +274,10 @@ func (r *runner) rows(ctx context.Context, ev *binlog.Event) error {
 	if !r.cfg.Filter.KeepTable(tm) || !r.cfg.Filter.KeepKind(rows.Kind) {
 		return nil
 	}
+	if !tm.HasNames {
+		// Checked before Begin, so that nothing of the transaction is written.
+		return fmt.Errorf("table %s: %w", tm, ErrNoColumnNames)
+	}
 	if r.state == txnOpen {
 		if err := r.sink.Begin(ctx, r.info); err != nil {
 			return err

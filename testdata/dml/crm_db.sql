@@ -1,0 +1,27 @@
+SET NAMES utf8mb4;
+SET time_zone='+00:00';
+SET sql_mode='NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES';
+SET foreign_key_checks=1;
+SET unique_checks=1;
+
+-- mysql-bin.000002:1507-1888 committed 2024-01-01 00:01:00 UTC GTID 0-1-7 server 1
+BEGIN;
+INSERT INTO `crm`.`customers` (`id`,`name`,`email`) VALUES (1,'Ann','ann@example.com');
+INSERT INTO `crm`.`customers` (`id`,`name`,`email`) VALUES (2,'Bob',NULL);
+INSERT INTO `crm`.`customers` (`id`,`name`,`email`) VALUES (3,'Cé','ce@example.com');
+COMMIT; -- 3 rows (3 inserted, 0 updated, 0 deleted)
+
+-- mysql-bin.000002:2689-3281 committed 2024-01-01 00:03:00 UTC GTID 0-1-9 server 1
+BEGIN;
+UPDATE `crm`.`customers` SET `id`=2, `name`='Bob', `email`='bob@example.com' WHERE `id`=2 LIMIT 1;
+COMMIT; -- 1 rows (0 inserted, 1 updated, 0 deleted)
+
+-- mysql-bin.000004:587-861 committed 2024-01-01 00:10:00 UTC GTID 0-1-16 server 1
+BEGIN;
+DELETE FROM `crm`.`customers` WHERE `id`=3 LIMIT 1;
+COMMIT; -- 1 rows (0 inserted, 0 updated, 1 deleted)
+
+-- mysql-bin.000004:1075-1374 committed 2024-01-01 00:12:00 UTC GTID 0-1-18 server 1
+BEGIN;
+INSERT INTO `crm`.`customers` (`id`,`name`,`email`) VALUES (4,'Dee','dee@example.com');
+COMMIT; -- 1 rows (1 inserted, 0 updated, 0 deleted)
