@@ -254,7 +254,7 @@ BEGIN
   DECLARE r INT;
   DECLARE a INT;
   DECLARE x INT;
-  DECLARE oid BIGINT UNSIGNED DEFAULT 0;
+  DECLARE oid BIGINT DEFAULT 0;
   SELECT COALESCE(MAX(id), 0) INTO oid FROM orders;
   WHILE i < n DO
     SET x = base + i;
@@ -294,7 +294,8 @@ DELIMITER ;
 // bulkInsert is the one big transaction: %d rows from the SEQUENCE engine.
 const bulkInsert = `
 SET time_zone = '+00:00';
-INSERT INTO bench.big
+USE bench;
+INSERT INTO big
 SELECT seq,
        seq MOD 100000 - 50000,
        ((seq * 7919) MOD 100000000 - 50000000) / 100,
@@ -306,7 +307,7 @@ SELECT seq,
        SUBSTR(UNHEX(SHA1(seq)), 1, 1 + seq MOD 16),
        IF(seq MOD 10 = 0, NULL, REPEAT(CHAR(65 + seq MOD 26), seq MOD 40)),
        IF(seq MOD 3 = 0, NULL, seq * 2)
-FROM seq_1_to_%d;
+FROM (SELECT CAST(seq AS SIGNED) AS seq FROM seq_1_to_%d) AS s;
 `
 
 func generate(ctx context.Context, dir string, p params) (dataset, error) {

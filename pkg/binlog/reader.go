@@ -82,7 +82,11 @@ func openFile(path string) (*fileReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	fr := &fileReader{path: path, name: filepath.Base(path), f: f, r: bufio.NewReaderSize(f, readBufSize)}
+	bufSize := readBufSize
+	if st, err := f.Stat(); err == nil && st.Size() < int64(bufSize) {
+		bufSize = max(int(st.Size()), 4096) // small files need no megabyte buffer
+	}
+	fr := &fileReader{path: path, name: filepath.Base(path), f: f, r: bufio.NewReaderSize(f, bufSize)}
 	var m [4]byte
 	n, err := io.ReadFull(fr.r, m[:])
 	if err != nil || !bytes.Equal(m[:], magic) {
@@ -120,7 +124,7 @@ func (fr *fileReader) next() (Header, []byte, error) {
 	}
 	size := int(h.EventSize)
 	var raw []byte
-	if size <= readBufSize {
+	if size <= fr.r.Size() {
 		raw, err = fr.r.Peek(size)
 		if err == nil {
 			_, _ = fr.r.Discard(size)

@@ -2,6 +2,7 @@ package restore
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 
@@ -185,9 +186,14 @@ func appendHex(dst, b []byte) []byte {
 	if len(b) == 0 {
 		return append(dst, "''"...)
 	}
+	dst = slices.Grow(dst, 2*len(b)+3)
 	dst = append(dst, "X'"...)
-	for _, c := range b {
-		dst = append(dst, hexDigits[c>>4], hexDigits[c&15])
+	n := len(dst)
+	dst = dst[:n+2*len(b)]
+	out := dst[n:]
+	for i, c := range b {
+		out[2*i] = hexDigits[c>>4]
+		out[2*i+1] = hexDigits[c&15]
 	}
 	return append(dst, '\'')
 }
