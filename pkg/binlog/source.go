@@ -214,11 +214,17 @@ func (s *FileSource) PeekTxnEnd(ctx context.Context) (TxnEnd, error) {
 	}
 	a := s.ahead
 	a.fmt = s.cur.fmt
-	if a.off < s.cur.off {
-		if _, err := a.f.Seek(s.cur.off, io.SeekStart); err != nil {
-			return TxnEnd{}, err
+	if gap := s.cur.off - a.off; gap > 0 {
+		// Usually the lookahead stopped at the end of the previous transaction, a few events
+		// back, with those bytes still in its buffer.
+		if gap <= int64(a.r.Buffered()) {
+			_, _ = a.r.Discard(int(gap))
+		} else {
+			if _, err := a.f.Seek(s.cur.off, io.SeekStart); err != nil {
+				return TxnEnd{}, err
+			}
+			a.r.Reset(a.f)
 		}
-		a.r.Reset(a.f)
 		a.off = s.cur.off
 	}
 	// A statement outside BEGIN...COMMIT, and a MariaDB standalone GTID's statement, end at once.

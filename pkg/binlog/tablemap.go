@@ -187,7 +187,7 @@ func (c *Column) derive() error {
 		}
 	case mysql.MYSQL_TYPE_NEWDECIMAL:
 		c.precision, c.scale = int(c.Meta>>8), int(c.Meta&0xff)
-		if c.precision < 1 || c.precision > 65 || c.scale > 30 || c.scale > c.precision {
+		if c.precision < 1 || c.precision > 65 || c.scale > 38 || c.scale > c.precision { // MariaDB allows scale 38
 			return fmt.Errorf("%w: DECIMAL(%d,%d)", ErrCorrupt, c.precision, c.scale)
 		}
 	case mysql.MYSQL_TYPE_TIME2, mysql.MYSQL_TYPE_DATETIME2, mysql.MYSQL_TYPE_TIMESTAMP2:

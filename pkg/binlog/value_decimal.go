@@ -12,10 +12,11 @@ var (
 	errBadValue   = fmt.Errorf("%w: invalid value", ErrCorrupt)
 )
 
-// Limits of DECIMAL(M,D) (DECIMAL_MAX_PRECISION, DECIMAL_MAX_SCALE in MySQL and MariaDB).
+// Limits of DECIMAL(M,D): DECIMAL_MAX_PRECISION, and DECIMAL_MAX_SCALE, which is 30 in MySQL but
+// 38 in MariaDB since 10.2.1 (MDEV-10138); the binary format is the same.
 const (
 	decMaxPrecision = 65
-	decMaxScale     = 30
+	decMaxScale     = 38
 	decGroupDigits  = 9 // DIG_PER_DEC1: decimal2bin packs 9 digits in each 4-byte word
 )
 

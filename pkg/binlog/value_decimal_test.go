@@ -100,6 +100,8 @@ func TestDecimalVectors(t *testing.T) {
 		{65, 30, "7a 0a 1f 00" + strings.Repeat(" c4 65 36 00", 6) + " fc 18", "-" + nines(35) + "." + nines(30)},
 		{65, 30, "80 00 00 00" + strings.Repeat(" 00 00 00 00", 6) + " 00 01", "0." + strings.Repeat("0", 29) + "1"},
 		{65, 0, "80" + strings.Repeat(" 00 00 00 00", 6) + " 00 00 00 01", "1"},
+		// MariaDB allows 38 fraction digits: 4 words and a 2-digit group in 1 byte.
+		{65, 38, "bb 9a c9 ff" + strings.Repeat(" 3b 9a c9 ff", 6) + " 63", nines(27) + "." + nines(38)},
 		{65, 0, "81" + strings.Repeat(" 00 00 00 00", 7), "1" + strings.Repeat("0", 63)},
 		// A negative zero keeps its sign when there is a fraction, and loses it without one
 		// (bin2decimal() calls decimal_make_zero() for a digitless number).
@@ -128,7 +130,8 @@ func TestDecimalVectors(t *testing.T) {
 func TestDecimalBinSize(t *testing.T) {
 	for _, tt := range []struct{ p, s, want int }{
 		{1, 0, 1}, {2, 0, 1}, {3, 0, 2}, {9, 0, 4}, {10, 0, 5}, {10, 2, 5}, {18, 9, 8},
-		{65, 30, 30}, {65, 0, 29}, {30, 30, 14}, {0, 0, 0}, {66, 0, 0}, {40, 31, 0}, {5, 6, 0}, {5, -1, 0},
+		{65, 30, 30}, {65, 0, 29}, {30, 30, 14}, {40, 31, 18}, {65, 38, 29},
+		{0, 0, 0}, {66, 0, 0}, {45, 39, 0}, {5, 6, 0}, {5, -1, 0},
 	} {
 		if got := decimalBinSize(tt.p, tt.s); got != tt.want {
 			t.Errorf("decimalBinSize(%d,%d) = %d, want %d", tt.p, tt.s, got, tt.want)
@@ -143,7 +146,7 @@ func TestDecimalErrors(t *testing.T) {
 			t.Errorf("%d of 30 bytes: err = %v", i, err)
 		}
 	}
-	for _, ps := range [][2]int{{0, 0}, {66, 0}, {40, 31}, {5, 6}, {-1, 0}, {10, -2}} {
+	for _, ps := range [][2]int{{0, 0}, {66, 0}, {45, 39}, {5, 6}, {-1, 0}, {10, -2}} {
 		if _, _, err := appendDecimal(nil, good, ps[0], ps[1]); !errors.Is(err, errBadValue) {
 			t.Errorf("decimal(%d,%d): err = %v", ps[0], ps[1], err)
 		}
