@@ -127,10 +127,13 @@ func runReplay(ctx context.Context, o replayOptions, g *globalOptions, args []st
 	if err != nil {
 		return err
 	}
-	src, err := binlog.OpenFiles(args, binlog.FileOptions{Start: start, AllowGaps: o.allowGaps})
+	files, err := binlog.OpenFiles(args, binlog.FileOptions{Start: start, AllowGaps: o.allowGaps})
 	if err != nil {
 		return err
 	}
+	// Reading and row decoding run on a second core, ahead of rendering.
+	keep := cfg.Filter.Clone()
+	src := binlog.NewPrefetcher(files, 4, keep.KeepTable)
 	defer src.Close()
 	if stop := cfg.Window.StopPos; stop.File == "" && !stop.IsZero() {
 		cfg.Window.StopPos.File = filepath.Base(src.Files()[0])
@@ -178,11 +181,18 @@ func runReplay(ctx context.Context, o replayOptions, g *globalOptions, args []st
 	if stats.Statements > 0 {
 		attrs = append(attrs, slog.Int64("statements_not_replayed", stats.Statements))
 	}
-	log.Info("replay done", attrs...)
 	if runErr != nil {
+		// One line on stderr: the error, then what the output holds.
+		if stats.Transactions > 0 {
+			return fmt.Errorf("%w (the output holds %d whole transactions, the last ending at %s)", runErr, stats.Transactions, stats.LastEnd)
+		}
 		return runErr
 	}
-	return closeErr
+	if closeErr != nil {
+		return closeErr
+	}
+	log.Info("replay done", attrs...)
+	return nil
 }
 
 func loadLocation(name string) (*time.Location, error) {

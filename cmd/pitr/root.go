@@ -39,6 +39,14 @@ func newRootCmd() *cobra.Command {
 	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "debug logging on stderr")
 	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "errors only on stderr")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usagef(err) })
+	// Without this, cobra answers an unknown command with a multi-line message and exit code 1.
+	root.Args = func(_ *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return usagef(fmt.Errorf("unknown command %q (commands: replay, version; see pitr --help)", args[0]))
+		}
+		return nil
+	}
+	root.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
 	root.AddCommand(newReplayCmd(g), newVersionCmd())
 	return root
 }

@@ -645,7 +645,12 @@ func measureAll(ctx context.Context, dir, pitr, mbinlog string, ds dataset, cach
 		fmt.Fprintf(&sb, "%s: %d rows (%d inserted, %d updated, %d deleted) in %d transactions = %.2f%% of all rows\n",
 			smallTable, small, c["inserted"], c["updated"], c["deleted"], c["transactions"], 100*float64(small)/float64(max(rowsAll, 1)))
 	}
-	fmt.Fprintf(&sb, "each command ran once, stdout to /dev/null, page cache warm; MiB = 2^20 bytes; CPU and peak RSS from the child's rusage\n\n")
+	fmt.Fprintf(&sb, "each command ran once, stdout to /dev/null, page cache warm; MiB = 2^20 bytes; CPU and peak RSS from the child's rusage\n")
+	if la, err := os.ReadFile("/proc/loadavg"); err == nil {
+		// Other work on the machine inflates wall times (not CPU times); say how busy it was.
+		fmt.Fprintf(&sb, "load average before the runs: %s\n", strings.Join(strings.Fields(string(la))[:3], " "))
+	}
+	sb.WriteString("\n")
 
 	tw := tabwriter.NewWriter(&sb, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "run\twall s\tMiB/s\tk rows/s\tuser s\tsys s\tcpu/wall\tpeak RSS MiB\texit\t")

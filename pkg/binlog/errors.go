@@ -15,6 +15,8 @@ var (
 	ErrNoTableMap = errors.New("rows event without a preceding table map")
 	// ErrUnsupported means an event or column type pitr cannot decode faithfully.
 	ErrUnsupported = errors.New("unsupported")
+
+	errNoLookahead = errors.New("no transaction lookahead for this event")
 )
 
 // PosError is an error at a position of a binlog file. Every error the decoder returns is one,

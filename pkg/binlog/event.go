@@ -43,6 +43,8 @@ type Event struct {
 	Rows     *Rows
 	Rotate   Position // next file and offset
 	Server   string   // server version, on KindFormat
+
+	owned []byte // the event's bytes when they are not the reader's buffer (see Prefetcher)
 }
 
 // EndPosition is where the event ends, which is where a replay that applied it resumes.

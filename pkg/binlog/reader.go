@@ -54,6 +54,7 @@ type format struct {
 	serverVersion string
 	mariaDB       bool
 	checksum      bool   // events end with a CRC32
+	fdeChecksum   bool   // the format event itself ends with a CRC32 (even when the events after it do not)
 	postHeader    []byte // post-header length per event type (index type-1)
 	fde           *replication.FormatDescriptionEvent
 }
@@ -130,6 +131,11 @@ func (fr *fileReader) next() (Header, []byte, error) {
 			_, _ = fr.r.Discard(size)
 		}
 	} else {
+		if avail := fr.available(); int64(size) > avail {
+			// Do not allocate up to a gigabyte for a length the file cannot hold.
+			return h, nil, &PosError{Pos: fr.pos(), Err: fmt.Errorf("%w: %s event of %d bytes, %d present",
+				ErrTruncated, h.Type, size, avail)}
+		}
 		if cap(fr.big) < size {
 			fr.big = make([]byte, size)
 		}
@@ -164,7 +170,7 @@ func (fr *fileReader) body(h Header, raw []byte, at Position) ([]byte, error) {
 		if err != nil {
 			return nil, &PosError{Pos: at, Err: err}
 		}
-		if f.checksum {
+		if f.checksum || f.fdeChecksum {
 			if err := verifyCRC(raw, true); err != nil {
 				return nil, &PosError{Pos: at, Err: err}
 			}
@@ -226,6 +232,11 @@ func parseFormat(raw []byte) (*format, error) {
 	}
 	f := &format{serverVersion: string(sv)}
 	f.mariaDB = strings.Contains(strings.ToLower(f.serverVersion), "mariadb")
+	if versionNumber(f.serverVersion) < 50000 {
+		// Only 5.0 and later write binlog version 4. A damaged version string would otherwise
+		// decide, unverified, that the events carry no checksum.
+		return nil, fmt.Errorf("%w: format description event names server version %q", ErrCorrupt, f.serverVersion)
+	}
 	post := body[57:]
 	if hasChecksumField(f.serverVersion, f.mariaDB) {
 		if len(post) < 5 {
@@ -234,6 +245,10 @@ func parseFormat(raw []byte) (*format, error) {
 		alg := post[len(post)-5]
 		switch alg {
 		case 0:
+			// A checksum-aware server checksums its format event even when binlog_checksum=NONE;
+			// a zero value means it did not (log_event.cc: "(A) == 0, (V) != 0 means it's the
+			// checksum-aware server's FD event that heads checksum-free binlog file").
+			f.fdeChecksum = binary.LittleEndian.Uint32(raw[len(raw)-4:]) != 0
 		case 1:
 			f.checksum = true
 		default:
@@ -242,6 +257,13 @@ func parseFormat(raw []byte) (*format, error) {
 		post = post[:len(post)-5]
 	}
 	f.postHeader = append([]byte(nil), post...)
+	// Events are read by type code. Every release gives XID a 0-byte and Table_map a 6- or 8-byte
+	// post-header; a format that does not numbers its events differently (5.1/5.2 development
+	// trees did) and would be misread.
+	if xid, tm := f.postHeaderLen(replication.XID_EVENT), f.postHeaderLen(replication.TABLE_MAP_EVENT); xid > 0 || tm >= 0 && tm != 6 && tm != 8 {
+		return nil, fmt.Errorf("%w: server %s numbers its events unlike any MySQL or MariaDB release (post-header lengths: XID %d, Table_map %d)",
+			ErrUnsupported, f.serverVersion, xid, tm)
+	}
 	fde := &replication.FormatDescriptionEvent{Version: 4, ServerVersion: f.serverVersion, EventHeaderLength: headerSize,
 		EventTypeHeaderLengths: f.postHeader}
 	if f.checksum {

@@ -47,6 +47,7 @@ type Rows struct {
 	scratch []byte
 	before  []Value
 	after   []Value
+	pre     *predecoded // rows decoded ahead by a Prefetcher, nil otherwise
 }
 
 // Value is one decoded cell.
@@ -97,8 +98,16 @@ func (d *decoder) rows(t replication.EventType, body []byte, f *format) (*Rows, 
 		return nil, fmt.Errorf("%w: partial JSON update rows event (binlog_row_value_options=PARTIAL_JSON)", ErrUnsupported)
 	}
 	idSize := 6
-	if f.postHeaderLen(t) == 6 {
+	switch f.postHeaderLen(t) {
+	case 6:
 		idSize = 4
+	case -1, 8, 10:
+	default:
+		// Every rows event has a table id and flags. A format that gives this type another
+		// post-header length numbers its events differently (pre-GA 5.1/5.2 development trees
+		// used 20-22 for XID and LOAD DATA events).
+		return nil, fmt.Errorf("%w: event type %d has a %d-byte post-header in this server's format, so it is not a rows event",
+			ErrUnsupported, byte(t), f.postHeaderLen(t))
 	}
 	p := 0
 	need := func(n int) error {
@@ -169,12 +178,31 @@ func (d *decoder) rows(t replication.EventType, body []byte, f *format) (*Rows, 
 }
 
 // More reports whether rows remain.
-func (r *Rows) More() bool { return len(r.data) > 0 }
+func (r *Rows) More() bool {
+	if r.pre != nil {
+		return r.pre.more()
+	}
+	return len(r.data) > 0
+}
 
 // Next decodes the next row: the before image (Update, Delete) and the after image (Insert,
 // Update), one Value per table column, ValAbsent for columns the image leaves out. The slices
 // and the bytes they point to are valid until the next call to Next.
 func (r *Rows) Next() (before, after []Value, err error) {
+	if r.pre != nil {
+		return r.pre.row()
+	}
+	left := len(r.data)
+	before, after, err = r.next()
+	if err == nil && len(r.data) == left {
+		// An image without columns takes no bytes, so the bytes left could never be read:
+		// More would stay true forever.
+		return nil, nil, fmt.Errorf("%w: row image of %s holds no columns, %d bytes left", ErrCorrupt, r.Table, left)
+	}
+	return before, after, err
+}
+
+func (r *Rows) next() (before, after []Value, err error) {
 	n := len(r.Table.Columns)
 	if cap(r.before) < n {
 		r.before, r.after = make([]Value, n), make([]Value, n)

@@ -39,6 +39,12 @@ type FileSource struct {
 	err   error
 	start Position
 	ahead *fileReader // lookahead reader on the current file, see TxnEnd
+
+	alloc func(n int) []byte // set by a Prefetcher: where events are copied before decoding
+
+	peeked   bool // lastPeek is the answer for events from peekFrom to its end
+	lastPeek TxnEnd
+	peekFrom int64
 }
 
 var _ Source = (*FileSource)(nil)
@@ -126,11 +132,19 @@ func (s *FileSource) next(ctx context.Context) (*Event, error) {
 		if err != nil {
 			return nil, err
 		}
+		var owned []byte
+		if s.alloc != nil {
+			// The event outlives this call (a Prefetcher hands it to another goroutine), so
+			// decode it from memory of its own rather than the read buffer.
+			owned = s.alloc(len(raw))
+			copy(owned, raw)
+			raw = owned
+		}
 		body, err := s.cur.body(h, raw, at)
 		if err != nil {
 			return nil, err
 		}
-		s.ev = Event{Pos: at, End: s.cur.off, Header: h, Body: body}
+		s.ev = Event{Pos: at, End: s.cur.off, Header: h, Body: body, owned: owned}
 		if err := s.dec.decode(&s.ev, raw, s.cur.fmt); err != nil {
 			return nil, &PosError{Pos: at, Err: err}
 		}
@@ -204,6 +218,20 @@ func (s *FileSource) PeekTxnEnd(ctx context.Context) (TxnEnd, error) {
 		return TxnEnd{}, errors.New("lookahead without a current file")
 	}
 	last := s.ev
+	// Asking again from inside the transaction last looked at (a BEGIN after its GTID, a rows
+	// event after its BEGIN) gets the same answer without scanning again.
+	if s.peeked && last.Pos.File == s.lastPeek.End.File && last.Pos.Offset < s.lastPeek.End.Offset && last.Pos.Offset >= s.peekFrom {
+		return s.lastPeek, nil
+	}
+	end, err := s.peekTxnEnd(ctx, last)
+	if err != nil {
+		return TxnEnd{}, err
+	}
+	s.peeked, s.lastPeek, s.peekFrom = true, end, last.Pos.Offset
+	return end, nil
+}
+
+func (s *FileSource) peekTxnEnd(ctx context.Context, last Event) (TxnEnd, error) {
 	if s.ahead == nil || s.ahead.off > s.cur.off {
 		s.closeAhead()
 		fr, err := openFile(s.cur.path)

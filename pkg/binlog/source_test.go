@@ -2,13 +2,16 @@ package binlog
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -189,6 +192,51 @@ func fixtureEvents(t *testing.T, name string) ([]evSummary, []byte) {
 	return res.events, data
 }
 
+// scratchFile is a file that tests change many times through one open descriptor: shrinking it
+// or patching bytes in place is some hundred times faster than rewriting it with os.WriteFile
+// (on ext4, a file truncated to zero is flushed when closed).
+type scratchFile struct {
+	path string
+	f    *os.File
+}
+
+func newScratchFile(t testing.TB, dir, name string) *scratchFile {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return &scratchFile{path: p, f: f}
+}
+
+// set replaces the contents. It truncates to the new size rather than to zero: ext4 flushes a
+// file truncated to zero when any descriptor of it is closed, which costs a millisecond.
+func (s *scratchFile) set(t testing.TB, data []byte) {
+	t.Helper()
+	if err := s.f.Truncate(int64(len(data))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.f.WriteAt(data, 0); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (s *scratchFile) truncate(t testing.TB, size int) {
+	t.Helper()
+	if err := s.f.Truncate(int64(size)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (s *scratchFile) patch(t testing.TB, off int64, b ...byte) {
+	t.Helper()
+	if _, err := s.f.WriteAt(b, off); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func writeTemp(t *testing.T, dir, name string, data []byte) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
@@ -320,14 +368,11 @@ func TestSourceBadFiles(t *testing.T) {
 func TestSourceTruncatedEveryOffset(t *testing.T) {
 	const name = "mysql-bin.000003"
 	events, data := fixtureEvents(t, name)
-	dir := t.TempDir()
-	path := filepath.Join(dir, name)
-	// ends[i] is where events[i] ends; eventAt finds the event containing a cut.
-	for cut := 5; cut < len(data); cut++ {
-		if err := os.WriteFile(path, data[:cut], 0o644); err != nil {
-			t.Fatal(err)
-		}
-		res := drainPaths([]string{path}, FileOptions{})
+	file := newScratchFile(t, t.TempDir(), name)
+	file.set(t, data)
+	for cut := len(data) - 1; cut >= 5; cut-- {
+		file.truncate(t, cut)
+		res := drainPaths([]string{file.path}, FileOptions{})
 		if res.panic != nil {
 			t.Fatalf("cut at %d: panic: %v\n%s", cut, res.panic, res.stack)
 		}
@@ -363,23 +408,20 @@ func TestSourceTruncatedEveryOffset(t *testing.T) {
 func TestSourceFlippedBytes(t *testing.T) {
 	const name = "mysql-bin.000003"
 	events, data := fixtureEvents(t, name)
-	dir := t.TempDir()
-	path := filepath.Join(dir, name)
-	buf := make([]byte, len(data))
+	file := newScratchFile(t, t.TempDir(), name)
+	file.set(t, data)
 	fde := events[0]
 	for i, e := range events {
 		for off := e.Pos.Offset; off < e.End; off++ {
 			rel := off - e.Pos.Offset
 			for _, mask := range []byte{0xff, 0x01} {
-				copy(buf, data)
-				buf[off] ^= mask
 				if i == 0 && rel == 17 && mask == 0x01 {
 					continue // the FDE's LOG_EVENT_BINLOG_IN_USE_F: see TestSourceInUseFlag
 				}
-				if err := os.WriteFile(path, buf, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				res := drainPaths([]string{path}, FileOptions{})
+				flipped := data[off] ^ mask
+				file.patch(t, off, flipped)
+				res := drainPaths([]string{file.path}, FileOptions{})
+				file.patch(t, off, data[off])
 				what := fmt.Sprintf("byte %d (%s byte %d) ^%#x", off, e.Type, rel, mask)
 				if res.panic != nil {
 					t.Fatalf("%s: panic: %v\n%s", what, res.panic, res.stack)
@@ -393,17 +435,18 @@ func TestSourceFlippedBytes(t *testing.T) {
 				}
 				switch {
 				case i == 0:
-					// The format event: a flipped checksum algorithm, header length or binlog
-					// version is reported as such; everything else fails the checksum.
-					var pe *PosError
-					if !errors.As(res.err, &pe) || pe.Pos != fde.Pos {
-						t.Errorf("%s: want an error at %s, got %v", what, fde.Pos, res.err)
+					// The format event: a changed checksum algorithm, header length, binlog
+					// version or server version is reported as such; anything else fails the
+					// checksum. Either way no event may come out.
+					wantPosErr(t, res.err, name, fde.Pos.Offset, ErrChecksum, ErrCorrupt, ErrUnsupported, ErrTruncated)
+					if len(res.events) != 0 {
+						t.Errorf("%s: got %d events from a corrupt format event", what, len(res.events))
 					}
 				case rel >= 9 && rel < 13:
 					// The event length: the event is framed wrong, so its checksum fails, or it
 					// runs past the end of the file, or is impossibly short or long.
 					wantPosErr(t, res.err, name, e.Pos.Offset, ErrChecksum, ErrTruncated, ErrCorrupt)
-				case rel == 4 && buf[off] == byte(replication.FORMAT_DESCRIPTION_EVENT):
+				case rel == 4 && flipped == byte(replication.FORMAT_DESCRIPTION_EVENT):
 					wantPosErr(t, res.err, name, e.Pos.Offset)
 				default:
 					if len(res.events) != i {
@@ -698,6 +741,80 @@ func TestPositionBefore(t *testing.T) {
 	for _, tc := range cases {
 		if got := tc.a.Before(tc.b); got != tc.want {
 			t.Errorf("%s.Before(%s) = %v, want %v", tc.a, tc.b, got, tc.want)
+		}
+	}
+}
+
+// TestSourceChecksumNone rewrites mysql-bin.000003 as a server with binlog_checksum=NONE writes
+// it: no CRC32 after the events, checksum algorithm 0 in the format event, which still ends in
+// its own CRC32 (log_event.cc: "FD of checksum-aware server is always checksum-equipped"). That
+// CRC32 is verified when present, so a flipped algorithm byte cannot silently turn verification
+// off; a zero there means the writer did not compute one.
+func TestSourceChecksumNone(t *testing.T) {
+	const name = "mysql-bin.000003"
+	events, data := fixtureEvents(t, name)
+	fde := append([]byte(nil), data[4:events[0].End]...)
+	if fde[len(fde)-5] != 1 {
+		t.Fatalf("fixture checksum algorithm %d, want 1 (CRC32)", fde[len(fde)-5])
+	}
+	fde[len(fde)-5] = 0
+	binary.LittleEndian.PutUint32(fde[len(fde)-4:], crc32.ChecksumIEEE(fde[:len(fde)-4]))
+	out := append(append([]byte(nil), data[:4]...), fde...)
+	for _, e := range events[1:] {
+		ev := append([]byte(nil), data[e.Pos.Offset:e.End-4]...)
+		binary.LittleEndian.PutUint32(ev[9:], uint32(len(ev)))
+		binary.LittleEndian.PutUint32(ev[13:], uint32(len(out)+len(ev)))
+		out = append(out, ev...)
+	}
+	dir := t.TempDir()
+	path := writeTemp(t, dir, name, out)
+	res := mustDrainOK(t, []string{path}, FileOptions{})
+	if len(res.events) != len(events) {
+		t.Fatalf("%d events, want %d", len(res.events), len(events))
+	}
+	for i, e := range res.events {
+		w := events[i]
+		if e.Type != w.Type || e.Kind != w.Kind || e.Rows != w.Rows || e.End-e.Pos.Offset != w.End-w.Pos.Offset-4*int64(min(i, 1)) {
+			t.Errorf("event %d: got %+v, want %+v less its checksum", i, e, w)
+		}
+	}
+
+	// V = 0: no checksum at all, accepted.
+	zero := append([]byte(nil), out...)
+	binary.LittleEndian.PutUint32(zero[events[0].End-4:], 0)
+	writeTemp(t, dir, name, zero)
+	mustDrainOK(t, []string{path}, FileOptions{})
+
+	// A damaged format event is caught by its own checksum.
+	bad := append([]byte(nil), out...)
+	bad[4+19+10] ^= 0x20 // a byte of the server version
+	writeTemp(t, dir, name, bad)
+	res = drainPaths([]string{path}, FileOptions{})
+	wantPosErr(t, res.err, name, 4, ErrChecksum)
+}
+
+// TestSourceHugeEventSize: a length field claiming a near-1-GiB event in a small file (a
+// damaged header, or a crash while the server wrote a huge event) is reported as truncated
+// without first allocating the gigabyte.
+func TestSourceHugeEventSize(t *testing.T) {
+	const name = "mysql-bin.000003"
+	events, data := fixtureEvents(t, name)
+	for _, size := range []uint32{readBufSize + 1, maxEventSize} {
+		b := append([]byte(nil), data[:events[2].End]...)
+		hdr := append([]byte(nil), data[events[2].End:events[2].End+headerSize]...)
+		binary.LittleEndian.PutUint32(hdr[9:], size)
+		b = append(append(b, hdr...), make([]byte, 100)...)
+		path := writeTemp(t, t.TempDir(), name, b)
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		res := drainPaths([]string{path}, FileOptions{})
+		runtime.ReadMemStats(&after)
+		wantPosErr(t, res.err, name, events[2].End, ErrTruncated)
+		if len(res.events) != 3 {
+			t.Errorf("%d events before the error, want 3", len(res.events))
+		}
+		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 8<<20 {
+			t.Errorf("event size %d in a %d-byte file: allocated %d MiB", size, len(b), alloc>>20)
 		}
 	}
 }

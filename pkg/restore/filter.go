@@ -26,10 +26,10 @@ func NewFilter(databases, tables, exclude, only []string) (*Filter, error) {
 			return nil, fmt.Errorf("--database %q: bad pattern", p)
 		}
 	}
-	for _, list := range [][]string{tables, exclude} {
+	for flag, list := range map[string][]string{"--table": tables, "--exclude-table": exclude} {
 		for _, p := range list {
 			if _, err := path.Match(p, ""); err != nil || !strings.Contains(p, ".") || strings.HasPrefix(p, ".") || strings.HasSuffix(p, ".") {
-				return nil, fmt.Errorf("table pattern %q: want db.table (shell globs allowed, e.g. shop.order_*)", p)
+				return nil, fmt.Errorf("%s %q: want db.table (shell globs allowed, e.g. shop.order_*)", flag, p)
 			}
 		}
 	}
@@ -51,6 +51,14 @@ func NewFilter(databases, tables, exclude, only []string) (*Filter, error) {
 		}
 	}
 	return f, nil
+}
+
+// Clone returns a filter with the same rules and a cache of its own, for another goroutine.
+func (f *Filter) Clone() *Filter {
+	if f == nil {
+		return nil
+	}
+	return &Filter{Databases: f.Databases, Tables: f.Tables, Exclude: f.Exclude, Only: f.Only}
 }
 
 // KeepKind reports whether rows of kind k are wanted.

@@ -1,0 +1,235 @@
+package binlog
+
+import (
+	"context"
+	"sync"
+	"unsafe"
+)
+
+// Prefetcher reads, verifies and decodes the events of a FileSource on a goroutine of its own,
+// ahead of its consumer, and decodes ahead the rows of tables that keep accepts while the
+// consumer is behind. The consumer's rendering thus runs on one core while reading and row
+// decoding run on another. It yields exactly the events the FileSource would, in order.
+type Prefetcher struct {
+	src  *FileSource
+	keep func(*TableMap) bool
+
+	ch     chan []prefetched // batches: one channel operation per event would cost more than a row
+	free   chan []byte
+	events chan *Event       // consumed events, for reuse
+	pres   chan *predecoded  // consumed row buffers, for reuse
+	spent  chan []prefetched // consumed batches, for reuse
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	batch []prefetched
+	next  int
+	cur   prefetched
+	err   error
+}
+
+type prefetched struct {
+	ev      *Event
+	end     TxnEnd
+	endErr  error
+	hasEnd  bool
+	err     error
+	release []byte
+	pre     *predecoded
+}
+
+var _ Source = (*Prefetcher)(nil)
+
+const (
+	// maxPooled is the largest event buffer kept for reuse; bigger events get one of their own.
+	maxPooled = 64 << 10
+	batchLen  = 64
+	batchSize = 256 << 10 // bytes of events and decoded rows after which a batch is handed over early
+	valueSize = int(unsafe.Sizeof(Value{}))
+)
+
+// NewPrefetcher starts reading src, up to depth batches of events ahead. keep says whose rows
+// may be decoded ahead (nil: none); it runs on the prefetch goroutine. Close stops it and
+// closes src.
+func NewPrefetcher(src *FileSource, depth int, keep func(*TableMap) bool) *Prefetcher {
+	if depth < 2 {
+		depth = 2
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	pool := 2 * batchLen
+	p := &Prefetcher{src: src, keep: keep, ch: make(chan []prefetched, depth), free: make(chan []byte, pool),
+		events: make(chan *Event, pool), pres: make(chan *predecoded, pool), spent: make(chan []prefetched, depth+2),
+		cancel: cancel}
+	src.alloc = p.alloc
+	p.wg.Add(1)
+	go p.run(ctx)
+	return p
+}
+
+func (p *Prefetcher) alloc(n int) []byte {
+	select {
+	case b := <-p.free:
+		if cap(b) >= n {
+			return b[:n]
+		}
+	default:
+	}
+	return make([]byte, n, max(n, 8<<10))
+}
+
+func (p *Prefetcher) run(ctx context.Context) {
+	defer p.wg.Done()
+	defer close(p.ch)
+	var batch []prefetched
+	size := 0
+	send := func() bool {
+		select {
+		case p.ch <- batch:
+		case <-ctx.Done():
+			return false
+		}
+		select {
+		case batch = <-p.spent:
+			batch = batch[:0]
+		default:
+			batch = make([]prefetched, 0, batchLen)
+		}
+		size = 0
+		return true
+	}
+	for {
+		ev, err := p.src.Next(ctx)
+		if err != nil {
+			batch = append(batch, prefetched{err: err})
+			send()
+			return
+		}
+		var e *Event
+		select {
+		case e = <-p.events:
+		default:
+			e = new(Event)
+		}
+		*e = *ev
+		it := prefetched{ev: e, release: ev.owned}
+		switch ev.Kind {
+		case KindGTID, KindRows:
+			it.hasEnd = true
+		case KindQuery:
+			kw := ev.Query.Keyword()
+			it.hasEnd = kw != "COMMIT" && kw != "ROLLBACK" && kw != "SAVEPOINT"
+		}
+		if it.hasEnd {
+			// Answered from the source's cache for all but a transaction's first event.
+			it.end, it.endErr = p.src.PeekTxnEnd(ctx)
+		}
+		// Decode rows ahead only while the consumer is behind (the queue is over half full):
+		// when it waits, handing events over sooner is worth more, and it decodes them itself.
+		// The split of the work adapts to where the time goes; the output does not change.
+		if ev.Kind == KindRows && p.keep != nil && len(p.ch) >= cap(p.ch)/2 && p.keep(ev.Rows.Table) {
+			var pre *predecoded
+			select {
+			case pre = <-p.pres:
+			default:
+				pre = new(predecoded)
+			}
+			// String values point into the event's bytes, which are released only when the
+			// consumer moves past the event.
+			ev.Rows.predecodeInto(pre)
+			it.pre = pre
+			size += len(pre.values)*valueSize + len(pre.arena)
+		}
+		batch = append(batch, it)
+		size += len(ev.Body)
+		if len(batch) == batchLen || size >= batchSize {
+			if !send() {
+				return
+			}
+		}
+	}
+}
+
+// Next implements Source. The event is valid until the next call.
+func (p *Prefetcher) Next(ctx context.Context) (*Event, error) {
+	if p.err != nil {
+		return nil, p.err
+	}
+	p.recycle()
+	if p.next >= len(p.batch) {
+		if p.batch != nil {
+			select {
+			case p.spent <- p.batch:
+			default:
+			}
+			p.batch = nil
+		}
+		select {
+		case b, ok := <-p.ch:
+			if !ok {
+				p.err = context.Canceled
+				return nil, p.err
+			}
+			p.batch, p.next = b, 0
+		case <-ctx.Done():
+			p.err = ctx.Err()
+			return nil, p.err
+		}
+	}
+	it := p.batch[p.next]
+	p.batch[p.next] = prefetched{}
+	p.next++
+	if it.err != nil {
+		p.err = it.err
+		return nil, it.err
+	}
+	p.cur = it
+	return it.ev, nil
+}
+
+// recycle hands the buffers of the event last returned back to the prefetch goroutine.
+func (p *Prefetcher) recycle() {
+	if b := p.cur.release; b != nil && cap(b) <= maxPooled {
+		select {
+		case p.free <- b:
+		default:
+		}
+	}
+	if e := p.cur.ev; e != nil {
+		*e = Event{}
+		select {
+		case p.events <- e:
+		default:
+		}
+	}
+	if pre := p.cur.pre; pre != nil && cap(pre.arena) <= 4*maxPooled {
+		select {
+		case p.pres <- pre:
+		default:
+		}
+	}
+	p.cur = prefetched{}
+}
+
+// PeekTxnEnd implements the lookahead of FileSource for the event last returned by Next.
+func (p *Prefetcher) PeekTxnEnd(context.Context) (TxnEnd, error) {
+	if !p.cur.hasEnd {
+		var at Position
+		if p.cur.ev != nil {
+			at = p.cur.ev.Pos
+		}
+		return TxnEnd{}, &PosError{Pos: at, Err: errNoLookahead}
+	}
+	return p.cur.end, p.cur.endErr
+}
+
+// Files returns the paths the source reads, in order.
+func (p *Prefetcher) Files() []string { return p.src.Files() }
+
+// Close stops the goroutine and closes the source.
+func (p *Prefetcher) Close() error {
+	p.cancel()
+	for range p.ch {
+	}
+	p.wg.Wait()
+	return p.src.Close()
+}
