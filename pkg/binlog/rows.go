@@ -104,8 +104,8 @@ func (d *decoder) rows(t replication.EventType, body []byte, f *format) (*Rows, 
 	case -1, 8, 10:
 	default:
 		// Every rows event has a table id and flags. A format that gives this type another
-		// post-header length numbers its events differently (pre-GA 5.1/5.2 development trees
-		// used 20-22 for XID and LOAD DATA events).
+		// post-header length does not write rows events of this type (releases give the pre-GA
+		// types 20-22 a length of 0, and so does MySQL 9 the v1 types 23-25).
 		return nil, fmt.Errorf("%w: event type %d has a %d-byte post-header in this server's format, so it is not a rows event",
 			ErrUnsupported, byte(t), f.postHeaderLen(t))
 	}

@@ -89,7 +89,7 @@ DELETE FROM types WHERE id = 2;
 			if stderr.Len() > 0 {
 				t.Fatalf("client printed: %s", stderr.String())
 			}
-			for _, table := range []string{"types", "bytes", "nokey", "fsp"} {
+			for _, table := range []string{"types", "bytes", "nokey", "fsp", "gen"} {
 				compareTable(t, src.DB, dst.DB, "fx", table)
 			}
 		})
