@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -127,48 +125,26 @@ func runReplay(ctx context.Context, o replayOptions, g *globalOptions, args []st
 	if err != nil {
 		return err
 	}
-	files, err := binlog.OpenFiles(args, binlog.FileOptions{Start: start, AllowGaps: o.allowGaps})
+	src, origin, err := openSource(ctx, o, start, &cfg, args)
 	if err != nil {
 		return err
 	}
-	// Reading and row decoding run on a second core, ahead of rendering.
-	keep := cfg.Filter.Clone()
-	src := binlog.NewPrefetcher(files, 4, keep.KeepTable)
 	defer src.Close()
-	if stop := cfg.Window.StopPos; stop.File == "" && !stop.IsZero() {
-		cfg.Window.StopPos.File = filepath.Base(src.Files()[0])
+	sink, finish, err := openSink(ctx, o, stdout, []string{"pitr " + versionString() + " replay", origin})
+	if err != nil {
+		return err
 	}
-
-	out := stdout
-	var tmp *os.File
-	if o.output != "" {
-		tmp, err = os.CreateTemp(filepath.Dir(o.output), "."+filepath.Base(o.output)+".*")
-		if err != nil {
-			return err
-		}
-		defer os.Remove(tmp.Name()) // after a successful rename this fails harmlessly
-		out = tmp
-	}
-	header := []string{"pitr " + versionString() + " replay"}
-	names := make([]string, len(src.Files()))
-	for i, f := range src.Files() {
-		names[i] = filepath.Base(f)
-	}
-	header = append(header, "binlogs: "+strings.Join(names, " "))
-	sink := restore.NewSQLWriter(out, header...)
 	stats, runErr := restore.Run(ctx, src, sink, cfg)
-	closeErr := sink.Close()
-	if tmp != nil {
-		if err := tmp.Close(); closeErr == nil {
-			closeErr = err
+	closeErr := finish(runErr)
+	if runErr != nil {
+		// One line on stderr: the error, then what the output holds.
+		if stats.Transactions > 0 {
+			return fmt.Errorf("%w (the output holds %d whole transactions, the last ending at %s)", runErr, stats.Transactions, stats.LastEnd)
 		}
-		// Keep what was written even after a decoding error: every transaction in it is whole, and
-		// the incomplete one ends in ROLLBACK.
-		if closeErr == nil && !errors.Is(runErr, context.Canceled) {
-			if err := os.Rename(tmp.Name(), o.output); err != nil {
-				closeErr = err
-			}
-		}
+		return runErr
+	}
+	if closeErr != nil {
+		return closeErr
 	}
 	attrs := []any{slog.Int64("transactions", stats.Transactions), slog.Int64("inserted", stats.Inserts),
 		slog.Int64("updated", stats.Updates), slog.Int64("deleted", stats.Deletes)}
@@ -180,16 +156,6 @@ func runReplay(ctx context.Context, o replayOptions, g *globalOptions, args []st
 	}
 	if stats.Statements > 0 {
 		attrs = append(attrs, slog.Int64("statements_not_replayed", stats.Statements))
-	}
-	if runErr != nil {
-		// One line on stderr: the error, then what the output holds.
-		if stats.Transactions > 0 {
-			return fmt.Errorf("%w (the output holds %d whole transactions, the last ending at %s)", runErr, stats.Transactions, stats.LastEnd)
-		}
-		return runErr
-	}
-	if closeErr != nil {
-		return closeErr
 	}
 	log.Info("replay done", attrs...)
 	return nil
