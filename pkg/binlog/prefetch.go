@@ -56,9 +56,11 @@ func NewPrefetcher(src *FileSource, depth int, keep func(*TableMap) bool) *Prefe
 		depth = 2
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	pool := 2 * batchLen
+	// Every event in flight (the queue, the batch being filled, the one being consumed) holds a
+	// buffer and an Event; pooling fewer makes the rest fresh allocations.
+	pool := (depth + 2) * batchLen
 	p := &Prefetcher{src: src, keep: keep, ch: make(chan []prefetched, depth), free: make(chan []byte, pool),
-		events: make(chan *Event, pool), pres: make(chan *predecoded, pool), spent: make(chan []prefetched, depth+2),
+		events: make(chan *Event, pool), pres: make(chan *predecoded, 2*batchLen), spent: make(chan []prefetched, depth+2),
 		cancel: cancel}
 	src.alloc = p.alloc
 	p.wg.Add(1)
