@@ -305,6 +305,7 @@ func TestCorpus(t *testing.T) {
 			if check != nil {
 				check(t, res)
 			}
+			comparePrefetcher(t, path)
 		})
 	}
 	// In-use logs (MySQL 8.0, 5.7 and MariaDB 10.5 among them) must verify, not just decode.
@@ -500,4 +501,23 @@ func float32s(b string) []float32 {
 		out = append(out, math.Float32frombits(binary.LittleEndian.Uint32([]byte(b[i:]))))
 	}
 	return out
+}
+
+// comparePrefetcher checks that a Prefetcher, which the CLI reads through, yields exactly the
+// events, lookahead answers, rows and final error that the FileSource does.
+func comparePrefetcher(t *testing.T, path string) {
+	t.Helper()
+	src, err := OpenFiles([]string{path}, FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fuzzTrace(t, src, nil)
+	src.Close()
+	src, err = OpenFiles([]string{path}, FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pf := NewPrefetcher(src, 64, func(*TableMap) bool { return true })
+	defer pf.Close()
+	compareTraces(t, want, fuzzTrace(t, pf, nil))
 }

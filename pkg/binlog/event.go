@@ -138,6 +138,10 @@ func (d *decoder) decode(ev *Event, raw []byte, f *format) (err error) {
 			err = fmt.Errorf("%w: %s event: malformed (%v)", ErrCorrupt, ev.Header.Type, r)
 		}
 	}()
+	// go-mysql slices up to lengths read from the event without checking them against len, only
+	// cap: clip both, so that a corrupt event cannot borrow the bytes after it in the buffer.
+	raw = raw[:len(raw):len(raw)]
+	ev.Body = ev.Body[:len(ev.Body):len(ev.Body)]
 	body := ev.Body
 	switch t := ev.Header.Type; t {
 	case replication.FORMAT_DESCRIPTION_EVENT:
