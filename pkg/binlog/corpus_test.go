@@ -19,7 +19,14 @@ import (
 
 // The corpus is real servers' binlogs collected from public repositories (see its MANIFEST.md).
 // It lives outside the repository and is optional: TestCorpus skips without it.
-var corpusDir = filepath.Join("..", "..", "..", "shared", "corpus")
+// corpusDir holds real server binlogs next to the repository (../shared/corpus), or where
+// PITR_CORPUS points, for a clone kept elsewhere.
+var corpusDir = func() string {
+	if d := os.Getenv("PITR_CORPUS"); d != "" {
+		return d
+	}
+	return filepath.Join("..", "..", "..", "shared", "corpus")
+}()
 
 // corpusFailures lists the corpus files that do not decode to the end, with where and why.
 // Every other file must decode completely, every row of every rows event included.
