@@ -17,6 +17,9 @@ type Window struct {
 	StartTime time.Time       // keep transactions committed at or after it
 	StopTime  time.Time       // stop at the first transaction committed at or after it
 	StopPos   binlog.Position // stop at the first transaction that ends after it
+	// ResumeAfter skips every transaction that starts before it: a checkpoint, the end of the
+	// last transaction a target committed. Transactions never straddle such a position.
+	ResumeAfter binlog.Position
 }
 
 // Config configures Run.
@@ -201,7 +204,7 @@ func (r *runner) open(ctx context.Context, ev *binlog.Event) (stop bool, err err
 		}
 	}
 	if ev.Kind == binlog.KindGTID && !ev.GTID.CommitTime.IsZero() {
-		commit = ev.GTID.CommitTime.Truncate(time.Second)
+		commit = ev.GTID.CommitTime
 	}
 	r.info.Time = commit
 	w := r.cfg.Window
@@ -221,6 +224,9 @@ func (r *runner) open(ctx context.Context, ev *binlog.Event) (stop bool, err err
 		return true, nil
 	}
 	if !w.StartTime.IsZero() && commit.Before(w.StartTime) {
+		r.state = txnSkipped
+	}
+	if !w.ResumeAfter.IsZero() && ev.Pos.Before(w.ResumeAfter) {
 		r.state = txnSkipped
 	}
 	return false, nil
