@@ -1,6 +1,7 @@
 package restore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,9 +15,16 @@ import (
 // Window bounds a replay. Transactions are kept or dropped whole: by commit time for the time
 // bounds and by end position for the stop position.
 type Window struct {
-	StartTime time.Time       // keep transactions committed at or after it
-	StopTime  time.Time       // stop at the first transaction committed at or after it
-	StopPos   binlog.Position // stop at the first transaction that ends after it
+	StartTime    time.Time       // keep transactions committed at or after it
+	StopTime     time.Time       // stop at the first transaction committed at or after it
+	StopPos      binlog.Position // stop at the first transaction that ends after it
+	IncludeGTIDs *binlog.GTIDSet // keep only transactions in it (nil: all)
+	ExcludeGTIDs *binlog.GTIDSet // drop transactions in it, e.g. those a backup already holds
+	SkipGTIDs    *binlog.GTIDSet // drop exactly these transactions and carry on
+	StopGTID     *binlog.GTIDSet // stop before the first of these transactions
+	// StopBeforeDrop stops before the first statement that takes a kept table away: DROP
+	// TABLE, TRUNCATE, DROP DATABASE, or a rename.
+	StopBeforeDrop bool
 	// ResumeAfter skips every transaction that starts before it: a checkpoint, the end of the
 	// last transaction a target committed. Transactions never straddle such a position.
 	ResumeAfter binlog.Position
@@ -88,6 +96,7 @@ type runner struct {
 	sum       TxnSummary
 	gtidOpen  bool // a GTID event opened the transaction; BEGIN may follow
 	seenBegin bool
+	ddl       *ddlParser
 }
 
 func (r *runner) run(ctx context.Context) error {
@@ -146,6 +155,20 @@ func (r *runner) event(ctx context.Context, ev *binlog.Event) (stop bool, err er
 		if r.state == txnNone {
 			if stop, err := r.open(ctx, ev); err != nil || stop {
 				return stop, err
+			}
+		}
+		if r.state != txnSkipped && r.cfg.Window.StopBeforeDrop && ev.Query.Code == 0 {
+			stop, err := r.stopBeforeDrop(ev)
+			if err != nil {
+				return false, err
+			}
+			if stop {
+				if r.state == txnBegun {
+					// A DDL statement commits implicitly, so this cannot happen on a real server.
+					return true, fmt.Errorf("%s inside an open transaction", r.stats.StoppedAt)
+				}
+				r.state = txnNone
+				return true, nil
 			}
 		}
 		if r.state != txnSkipped {
@@ -228,6 +251,44 @@ func (r *runner) open(ctx context.Context, ev *binlog.Event) (stop bool, err err
 	}
 	if !w.ResumeAfter.IsZero() && ev.Pos.Before(w.ResumeAfter) {
 		r.state = txnSkipped
+	}
+	if ev.Kind == binlog.KindGTID && !ev.GTID.Anonymous {
+		g := ev.GTID
+		if w.StopGTID.Has(g) {
+			r.stats.StoppedAt = fmt.Sprintf("stop GTID %s: stopped before the transaction at %s committed %s", g, ev.Pos, commit.Format(time.RFC3339))
+			r.state = txnNone
+			return true, nil
+		}
+		if w.ExcludeGTIDs.Contains(g) || w.SkipGTIDs.Has(g) {
+			r.state = txnSkipped
+		}
+	}
+	if w.IncludeGTIDs != nil && (ev.Kind != binlog.KindGTID || ev.GTID.Anonymous || !w.IncludeGTIDs.Contains(ev.GTID)) {
+		r.state = txnSkipped
+	}
+	return false, nil
+}
+
+// stopBeforeDrop reports whether the statement ev takes a kept table away.
+func (r *runner) stopBeforeDrop(ev *binlog.Event) (bool, error) {
+	if r.ddl == nil {
+		r.ddl = newDDLParser()
+	}
+	rm, err := r.ddl.removal(ev.Query.Schema, ev.Query.SQL)
+	if err != nil || rm == nil {
+		return false, err
+	}
+	for _, t := range rm.Tables {
+		if r.cfg.Filter.keepsAny(t) {
+			what := rm.Verb + " " + t.String()
+			if r.info.GTID != "" {
+				what += " (GTID " + r.info.GTID + ")"
+			}
+			// The transaction's start, which --stop-position takes as it is.
+			r.stats.StoppedAt = fmt.Sprintf("stopped before %s at %s, committed %s: %s", what, r.info.Start,
+				r.info.Time.Format("2006-01-02 15:04:05 UTC"), truncate(bytes.TrimSpace(ev.Query.SQL), 200))
+			return true, nil
+		}
 	}
 	return false, nil
 }

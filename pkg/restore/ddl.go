@@ -1,0 +1,144 @@
+package restore
+
+import (
+	"bytes"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	_ "github.com/pingcap/tidb/pkg/parser/test_driver" // value expressions for the parser
+)
+
+// tableRef names a table; Table "*" stands for every table of the database.
+type tableRef struct{ DB, Table string }
+
+func (t tableRef) String() string {
+	if t.Table == "*" {
+		return "database `" + t.DB + "`"
+	}
+	return "`" + t.DB + "`.`" + t.Table + "`"
+}
+
+// removal is a statement that takes tables away: DROP TABLE, TRUNCATE, DROP DATABASE, or a
+// rename of the table to another name.
+type removal struct {
+	Verb   string // "DROP TABLE", "TRUNCATE TABLE", "DROP DATABASE", "RENAME TABLE", "ALTER TABLE ... RENAME"
+	Tables []tableRef
+}
+
+// ddlParser classifies statement events. The TiDB parser reads MySQL syntax; a statement it
+// cannot read is only an error when it may take a table away, since guessing there could replay
+// past the mistake.
+type ddlParser struct{ p *parser.Parser }
+
+func newDDLParser() *ddlParser { return &ddlParser{p: parser.New()} }
+
+var removalKeywords = []string{"DROP", "TRUNCATE", "RENAME", "ALTER"}
+
+// removal returns what stmt takes away, with unqualified names in schema; nil if nothing.
+func (d *ddlParser) removal(schema string, stmt []byte) (*removal, error) {
+	s := bytes.TrimSpace(stripLeadingComments(stmt))
+	maybe := false
+	for _, k := range removalKeywords {
+		if len(s) >= len(k) && bytes.EqualFold(s[:len(k)], []byte(k)) {
+			maybe = true
+		}
+	}
+	if !maybe {
+		return nil, nil
+	}
+	node, err := d.p.ParseOneStmt(string(s), "", "")
+	if err != nil {
+		return nil, fmt.Errorf("cannot parse a statement that may drop or rename a table (%v): %s", firstLine(err.Error()), truncate(s, 200))
+	}
+	ref := func(t *ast.TableName) tableRef {
+		db := t.Schema.O
+		if db == "" {
+			db = schema
+		}
+		return tableRef{DB: db, Table: t.Name.O}
+	}
+	switch n := node.(type) {
+	case *ast.DropTableStmt:
+		if n.IsView {
+			return nil, nil
+		}
+		r := &removal{Verb: "DROP TABLE"}
+		for _, t := range n.Tables {
+			r.Tables = append(r.Tables, ref(t))
+		}
+		return r, nil
+	case *ast.TruncateTableStmt:
+		return &removal{Verb: "TRUNCATE TABLE", Tables: []tableRef{ref(n.Table)}}, nil
+	case *ast.DropDatabaseStmt:
+		return &removal{Verb: "DROP DATABASE", Tables: []tableRef{{DB: n.Name.O, Table: "*"}}}, nil
+	case *ast.RenameTableStmt:
+		r := &removal{Verb: "RENAME TABLE"}
+		for _, tt := range n.TableToTables {
+			r.Tables = append(r.Tables, ref(tt.OldTable))
+		}
+		return r, nil
+	case *ast.AlterTableStmt:
+		for _, spec := range n.Specs {
+			if spec.Tp == ast.AlterTableRenameTable {
+				return &removal{Verb: "ALTER TABLE ... RENAME", Tables: []tableRef{ref(n.Table)}}, nil
+			}
+		}
+	}
+	return nil, nil
+}
+
+// stripLeadingComments drops /* ... */ and -- comments before the first keyword; MariaDB
+// prefixes some statements it writes with them.
+func stripLeadingComments(s []byte) []byte {
+	for {
+		s = bytes.TrimLeft(s, " \t\r\n")
+		switch {
+		case bytes.HasPrefix(s, []byte("/*")) && !bytes.HasPrefix(s, []byte("/*!")):
+			i := bytes.Index(s, []byte("*/"))
+			if i < 0 {
+				return s
+			}
+			s = s[i+2:]
+		case bytes.HasPrefix(s, []byte("-- ")), bytes.HasPrefix(s, []byte("#")):
+			i := bytes.IndexByte(s, '\n')
+			if i < 0 {
+				return nil
+			}
+			s = s[i+1:]
+		default:
+			return s
+		}
+	}
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// keepsAny reports whether the filter keeps the table, or for a database ("*") any table of it.
+func (f *Filter) keepsAny(t tableRef) bool {
+	if t.Table != "*" {
+		return f == nil || f.keep(t.DB, t.Table)
+	}
+	if f == nil || len(f.Databases) == 0 && len(f.Tables) == 0 {
+		return true
+	}
+	for _, p := range f.Databases {
+		if ok, _ := path.Match(p, t.DB); ok {
+			return true
+		}
+	}
+	for _, p := range f.Tables {
+		db, _, _ := strings.Cut(p, ".")
+		if ok, _ := path.Match(db, t.DB); ok {
+			return true
+		}
+	}
+	return false
+}
