@@ -85,7 +85,7 @@ func (s *GTIDSet) addMySQL(part string) error {
 	fields := strings.Split(part, ":")
 	sid, err := parseUUID(fields[0])
 	if err != nil {
-		return fmt.Errorf("GTID set element %q: %w", part, err)
+		return fmt.Errorf("GTID set element %q: neither MySQL uuid:interval nor MariaDB domain-server-sequence", part)
 	}
 	if len(fields) < 2 {
 		return fmt.Errorf("GTID set element %q: want uuid:interval[:interval...]", part)
