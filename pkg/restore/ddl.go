@@ -24,8 +24,9 @@ func (t tableRef) String() string {
 // removal is a statement that takes tables away: DROP TABLE, TRUNCATE, DROP DATABASE, or a
 // rename of the table to another name.
 type removal struct {
-	Verb   string // "DROP TABLE", "TRUNCATE TABLE", "DROP DATABASE", "RENAME TABLE", "ALTER TABLE ... RENAME"
+	Verb   string // "DROP TABLE", "TRUNCATE TABLE", "DROP DATABASE", "RENAME TABLE", "ALTER TABLE ... RENAME", "ALTER TABLE"
 	Tables []tableRef
+	Keeps  bool // the tables stay (ALTER TABLE without RENAME): reported by find, no reason to stop
 }
 
 // ddlParser classifies statement events. The TiDB parser reads MySQL syntax; a statement it
@@ -86,6 +87,7 @@ func (d *ddlParser) removal(schema string, stmt []byte) (*removal, error) {
 				return &removal{Verb: "ALTER TABLE ... RENAME", Tables: []tableRef{ref(n.Table)}}, nil
 			}
 		}
+		return &removal{Verb: "ALTER TABLE", Tables: []tableRef{ref(n.Table)}, Keeps: true}, nil
 	}
 	return nil, nil
 }

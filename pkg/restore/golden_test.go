@@ -239,7 +239,7 @@ func TestRemovalParse(t *testing.T) {
 		{sql: "DROP DATABASE shop", want: "DROP DATABASE database `shop`"},
 		{sql: "RENAME TABLE a TO b, c.d TO c.e", want: "RENAME TABLE `cur`.`a` `c`.`d`"},
 		{sql: "ALTER TABLE a RENAME TO b", want: "ALTER TABLE ... RENAME `cur`.`a`"},
-		{sql: "ALTER TABLE a ADD COLUMN x INT", want: ""},
+		{sql: "ALTER TABLE a ADD COLUMN x INT", want: "ALTER TABLE `cur`.`a`"},
 		{sql: "DROP VIEW v", want: ""},
 		{sql: "CREATE TABLE a (id INT)", want: ""},
 		{sql: "DROP TABLE a WITH SOME MADE UP SYNTAX", bad: true},

@@ -275,7 +275,7 @@ func (r *runner) stopBeforeDrop(ev *binlog.Event) (bool, error) {
 		r.ddl = newDDLParser()
 	}
 	rm, err := r.ddl.removal(ev.Query.Schema, ev.Query.SQL)
-	if err != nil || rm == nil {
+	if err != nil || rm == nil || rm.Keeps {
 		return false, err
 	}
 	for _, t := range rm.Tables {

@@ -1,0 +1,232 @@
+package restore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"sort"
+	"time"
+
+	"github.com/pitr-tool/pitr/pkg/binlog"
+)
+
+// Finding is one event an engineer hunts for in an incident.
+type Finding struct {
+	What     string          `json:"what"` // "DROP TABLE", "TRUNCATE TABLE", "DROP DATABASE", "RENAME TABLE", "ALTER TABLE", "MASS DELETE", "MASS UPDATE", "FIRST WRITE", "LAST WRITE"
+	Table    string          `json:"table"`
+	Start    binlog.Position `json:"-"`
+	End      binlog.Position `json:"-"`
+	Time     time.Time       `json:"time"` // commit time, UTC
+	GTID     string          `json:"gtid,omitempty"`
+	ServerID uint32          `json:"server_id"`
+	Rows     int64           `json:"rows,omitempty"`      // rows of Table the transaction changed this way
+	SQL      string          `json:"statement,omitempty"` // the DDL statement, shortened
+}
+
+// FindOptions configures Find.
+type FindOptions struct {
+	Filter *Filter
+	Rows   int64 // a transaction that deletes or updates more rows of one table is reported
+}
+
+// Find reads src to its end and returns, in log order, the DDL that touches kept tables, the
+// transactions that delete or update more than opts.Rows rows of one kept table, and the first
+// and last transaction writing each kept table. It needs no column names: rows are counted, not
+// rendered.
+func Find(ctx context.Context, src binlog.Source, opts FindOptions) ([]Finding, error) {
+	f := &finder{opts: opts, ddl: newDDLParser(), first: map[string]*Finding{}, last: map[string]*Finding{}}
+	f.ahead, _ = src.(lookahead)
+	for {
+		ev, err := src.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return f.sorted(), err
+		}
+		if err := f.event(ctx, ev); err != nil {
+			var pe *binlog.PosError
+			if errors.As(err, &pe) {
+				return f.sorted(), err
+			}
+			return f.sorted(), &binlog.PosError{Pos: ev.Pos, Err: err}
+		}
+	}
+	return f.sorted(), nil
+}
+
+type finder struct {
+	opts  FindOptions
+	ddl   *ddlParser
+	ahead lookahead
+
+	open      bool
+	seenBegin bool
+	tx        TxnInfo
+	counts    map[string]*[3]int64 // table → inserts, updates, deletes in this transaction
+
+	found       []Finding
+	first, last map[string]*Finding
+}
+
+func (f *finder) begin(ctx context.Context, ev *binlog.Event) error {
+	f.open = true
+	// Commit time as Run decides it: the ending event's time, or MySQL 8's commit timestamp.
+	f.tx = TxnInfo{Start: ev.Pos, ServerID: ev.Header.ServerID, Time: ev.Time()}
+	if f.ahead != nil {
+		end, err := f.ahead.PeekTxnEnd(ctx)
+		if err != nil {
+			return err
+		}
+		f.tx.End = end.End
+		if !end.Truncated {
+			f.tx.Time = time.Unix(int64(end.Timestamp), 0).UTC()
+		}
+	}
+	if ev.Kind == binlog.KindGTID && !ev.GTID.Anonymous {
+		f.tx.GTID = ev.GTID.String()
+		if !ev.GTID.CommitTime.IsZero() {
+			f.tx.Time = ev.GTID.CommitTime
+		}
+	}
+	f.counts = map[string]*[3]int64{}
+	return nil
+}
+
+func (f *finder) end() {
+	if !f.open {
+		return
+	}
+	f.open, f.seenBegin = false, false
+	tables := make([]string, 0, len(f.counts))
+	for t := range f.counts {
+		tables = append(tables, t)
+	}
+	sort.Strings(tables)
+	for _, t := range tables {
+		c := f.counts[t]
+		base := Finding{Table: t, Start: f.tx.Start, End: f.tx.End, Time: f.tx.Time, GTID: f.tx.GTID, ServerID: f.tx.ServerID}
+		if c[2] > f.opts.Rows {
+			x := base
+			x.What, x.Rows = "MASS DELETE", c[2]
+			f.found = append(f.found, x)
+		}
+		if c[1] > f.opts.Rows {
+			x := base
+			x.What, x.Rows = "MASS UPDATE", c[1]
+			f.found = append(f.found, x)
+		}
+		x := base
+		x.Rows = c[0] + c[1] + c[2]
+		if f.first[t] == nil {
+			fx := x
+			fx.What = "FIRST WRITE"
+			f.first[t] = &fx
+		}
+		lx := x
+		lx.What = "LAST WRITE"
+		f.last[t] = &lx
+	}
+}
+
+func (f *finder) event(ctx context.Context, ev *binlog.Event) error {
+	switch ev.Kind {
+	case binlog.KindGTID:
+		f.end()
+		f.seenBegin = ev.GTID.MariaDB && !ev.GTID.Standalone
+		return f.begin(ctx, ev)
+	case binlog.KindXID:
+		f.end()
+	case binlog.KindQuery:
+		switch ev.Query.Keyword() {
+		case "BEGIN":
+			if !f.open {
+				if err := f.begin(ctx, ev); err != nil {
+					return err
+				}
+			}
+			f.seenBegin = true
+			return nil
+		case "COMMIT", "ROLLBACK":
+			f.end()
+			return nil
+		case "SAVEPOINT":
+			return nil
+		}
+		if !f.open {
+			if err := f.begin(ctx, ev); err != nil {
+				return err
+			}
+		}
+		if ev.Query.Code == 0 {
+			rm, err := f.ddl.removal(ev.Query.Schema, ev.Query.SQL)
+			if err != nil {
+				return err
+			}
+			if rm != nil {
+				for _, t := range rm.Tables {
+					if f.opts.Filter.keepsAny(t) {
+						f.found = append(f.found, Finding{What: rm.Verb, Table: t.String(), Start: f.tx.Start, End: ev.EndPosition(),
+							Time: f.tx.Time, GTID: f.tx.GTID, ServerID: f.tx.ServerID, SQL: truncate(bytes.TrimSpace(ev.Query.SQL), 200)})
+					}
+				}
+			}
+		}
+		if !f.seenBegin {
+			f.end()
+		}
+	case binlog.KindRows:
+		if !f.open {
+			f.seenBegin = true
+			if err := f.begin(ctx, ev); err != nil {
+				return err
+			}
+		}
+		rows := ev.Rows
+		if !f.opts.Filter.KeepTable(rows.Table) {
+			return nil
+		}
+		name := "`" + rows.Table.Schema + "`.`" + rows.Table.Table + "`"
+		c := f.counts[name]
+		if c == nil {
+			c = new([3]int64)
+			f.counts[name] = c
+		}
+		for rows.More() {
+			if _, _, err := rows.Next(); err != nil {
+				return err
+			}
+			c[rows.Kind-1]++
+		}
+	}
+	return nil
+}
+
+func (f *finder) sorted() []Finding {
+	out := append([]Finding(nil), f.found...)
+	for _, m := range []map[string]*Finding{f.first, f.last} {
+		for _, x := range m {
+			out = append(out, *x)
+		}
+	}
+	order := map[string]int{"FIRST WRITE": 0, "MASS DELETE": 1, "MASS UPDATE": 1, "LAST WRITE": 3}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Start != b.Start {
+			return a.Start.Before(b.Start)
+		}
+		oa, ob := order[a.What], order[b.What]
+		if _, ok := order[a.What]; !ok {
+			oa = 2
+		}
+		if _, ok := order[b.What]; !ok {
+			ob = 2
+		}
+		if oa != ob {
+			return oa < ob
+		}
+		return a.Table < b.Table
+	})
+	return out
+}
