@@ -31,6 +31,9 @@ type replayOptions struct {
 	allowGaps     bool
 	batch         int
 	maxPacket     string
+	incident      incidentOptions // GTID and stop-before-drop flags: see incident_flags.go
+	apply         applyOptions    // --target and friends: see apply.go
+	stream        streamOptions   // --source and friends: see source.go
 }
 
 func (o *replayOptions) AddFlags(fs *pflag.FlagSet) {
@@ -46,20 +49,23 @@ func (o *replayOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&o.only, "only", nil, "keep only these row changes: insert,update,delete")
 	fs.BoolVar(&o.allowGaps, "allow-gaps", false, "replay even if the binlog file sequence has gaps")
 	fs.IntVar(&o.batch, "batch", 1, "fold up to `N` consecutive inserts into one table into one INSERT")
-	fs.StringVar(&o.maxPacket, "max-allowed-packet", "64M", "longest statement to write, in bytes (K, M, G suffixes)")
+	fs.StringVar(&o.maxPacket, "max-allowed-packet", "64M", "longest statement to write, in bytes (K, M, G suffixes; with a target, at most its max_allowed_packet)")
+	o.incident.AddFlags(fs)
+	o.apply.AddFlags(fs)
+	o.stream.AddFlags(fs, true)
 }
 
 func newReplayCmd(g *globalOptions) *cobra.Command {
 	var o replayOptions
 	cmd := &cobra.Command{
-		Use:   "replay [flags] BINLOG...",
+		Use:   "replay [flags] {BINLOG... | --source-host HOST}",
 		Short: "Print the row changes of binlog files as replayable SQL",
 		Long: `Replay reads binlog files (or a server's .index file) in sequence order and prints each kept
 source transaction as BEGIN; ... COMMIT; with exact INSERT, UPDATE and DELETE statements,
 preceded by a comment naming its file:start-end, commit time and GTID.`,
 		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return usagef(errors.New("replay needs at least one binlog file"))
+			if len(args) == 0 && !connGiven(o.stream.source) {
+				return usagef(errors.New("replay needs at least one binlog file, or a --source server"))
 			}
 			return nil
 		},
@@ -106,6 +112,9 @@ func (o replayOptions) config(log *slog.Logger) (binlog.Position, restore.Config
 	if cfg.Filter, err = restore.NewFilter(o.databases, o.tables, o.excludeTables, o.only); err != nil {
 		return start, cfg, usagef(err)
 	}
+	if err := o.incident.apply(&cfg, &start, log); err != nil {
+		return start, cfg, err
+	}
 	if o.batch < 1 {
 		return start, cfg, usagef(fmt.Errorf("--batch %d: must be at least 1", o.batch))
 	}
@@ -120,6 +129,12 @@ func (o replayOptions) config(log *slog.Logger) (binlog.Position, restore.Config
 }
 
 func runReplay(ctx context.Context, o replayOptions, g *globalOptions, args []string, stdout io.Writer) error {
+	if o.apply.enabled() {
+		if o.output != "" {
+			return usagef(errors.New("--output and --target exclude each other (use --dry-run to see what the target would run)"))
+		}
+		return runApply(ctx, o, g, args, stdout)
+	}
 	log := g.logger()
 	start, cfg, err := o.config(log)
 	if err != nil {

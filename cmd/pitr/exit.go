@@ -10,6 +10,7 @@ const (
 	exitOK          = 0
 	exitError       = 1
 	exitUsage       = 2
+	exitApplied     = 3 // apply stopped after committing some transactions; the message shows the resume position
 	exitInterrupted = 130
 )
 
@@ -23,6 +24,7 @@ func usagef(err error) error { return usageError{err} }
 
 func exitCode(err error) int {
 	var ue usageError
+	var ae *applyError
 	switch {
 	case err == nil:
 		return exitOK
@@ -30,6 +32,8 @@ func exitCode(err error) int {
 		return exitInterrupted
 	case errors.As(err, &ue):
 		return exitUsage
+	case errors.As(err, &ae) && ae.committed > 0:
+		return exitApplied
 	}
 	return exitError
 }

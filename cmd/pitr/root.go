@@ -42,12 +42,12 @@ func newRootCmd() *cobra.Command {
 	// Without this, cobra answers an unknown command with a multi-line message and exit code 1.
 	root.Args = func(_ *cobra.Command, args []string) error {
 		if len(args) > 0 {
-			return usagef(fmt.Errorf("unknown command %q (commands: replay, version; see pitr --help)", args[0]))
+			return usagef(fmt.Errorf("unknown command %q (commands: replay, fetch, version; see pitr --help)", args[0]))
 		}
 		return nil
 	}
 	root.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
-	root.AddCommand(newReplayCmd(g), newVersionCmd())
+	root.AddCommand(newReplayCmd(g), newFindCmd(g), newFetchCmd(g), newVersionCmd())
 	return root
 }
 

@@ -144,6 +144,13 @@ func run(ctx context.Context, dir, pitr, mbinlog string, p params, regen, genOnl
 	if err != nil {
 		return err
 	}
+	if *applyBench { // apply.go
+		more, err := measureApply(ctx, dir, pitr, mbinlog, ds)
+		if err != nil {
+			return err
+		}
+		report += more
+	}
 	out := filepath.Join(dir, resultsName)
 	if err := os.WriteFile(out, []byte(report), 0o644); err != nil {
 		return err

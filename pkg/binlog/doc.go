@@ -5,6 +5,9 @@
 // nothing and selected rows cost no allocation.
 //
 // The main types are Source (events in log order, across files), Event, TableMap and Rows.
+// FileSource reads files; StreamSource reads the same events from a server over the replication
+// protocol (go-mysql is only the transport: the bytes go through the same checks and decoder),
+// and Fetch saves them as files identical to the server's.
 // Positions are byte offsets counted by the reader, never the 32-bit end_log_pos of the header,
 // which wraps at 4 GiB.
 package binlog

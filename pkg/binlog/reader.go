@@ -165,6 +165,14 @@ func (fr *fileReader) available() int64 {
 
 // body checks the checksum of a framed event and returns its body without header and checksum.
 func (fr *fileReader) body(h Header, raw []byte, at Position) ([]byte, error) {
+	return checkEvent(&fr.fmt, h, raw, at)
+}
+
+// checkEvent checks the checksum of a framed event (header, body and checksum, as in a file or
+// a replication stream) under the format *cur, and returns its body without header and
+// checksum. A Format_description event replaces *cur. File and stream input share it, so both
+// verify and frame events identically.
+func checkEvent(cur **format, h Header, raw []byte, at Position) ([]byte, error) {
 	if h.Type == replication.FORMAT_DESCRIPTION_EVENT {
 		f, err := parseFormat(raw)
 		if err != nil {
@@ -175,13 +183,13 @@ func (fr *fileReader) body(h Header, raw []byte, at Position) ([]byte, error) {
 				return nil, &PosError{Pos: at, Err: err}
 			}
 		}
-		fr.fmt = f
+		*cur = f
 		return raw[headerSize:], nil
 	}
-	if fr.fmt == nil {
+	if *cur == nil {
 		return nil, &PosError{Pos: at, Err: fmt.Errorf("%w: %s event before any format description event", ErrCorrupt, h.Type)}
 	}
-	if !fr.fmt.checksum {
+	if !(*cur).checksum {
 		return raw[headerSize:], nil
 	}
 	if len(raw) < headerSize+4 {

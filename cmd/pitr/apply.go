@@ -1,0 +1,458 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/spf13/pflag"
+
+	"github.com/pitr-tool/pitr/pkg/binlog"
+	"github.com/pitr-tool/pitr/pkg/mysqlconn"
+	"github.com/pitr-tool/pitr/pkg/restore"
+)
+
+// applyOptions are replay's flags for writing into a target server.
+type applyOptions struct {
+	target          mysqlconn.Options
+	defaultsFile    string
+	noDefaults      bool
+	dryRun          bool
+	yes             bool
+	progress        bool
+	noBinlog        bool
+	noCheckpoint    bool
+	checkpointTable string
+	checkpointName  string
+	retries         int
+}
+
+func (o *applyOptions) AddFlags(fs *pflag.FlagSet) {
+	addConnFlags(fs, "target", &o.target)
+	addDefaultsFlags(fs, &o.defaultsFile, &o.noDefaults)
+	fs.BoolVar(&o.dryRun, "dry-run", false, "with a target: print exactly the statements it would run, and run none (the target is read for its checkpoint)")
+	fs.BoolVarP(&o.yes, "yes", "y", false, "apply without asking (scripts and CI)")
+	fs.BoolVar(&o.progress, "progress", false, "show apply progress on stderr even when it is not a terminal")
+	fs.BoolVar(&o.noBinlog, "no-binlog", false, "SET SESSION sql_log_bin=0: the target's own binlog does not record the replay")
+	fs.BoolVar(&o.noCheckpoint, "no-checkpoint", false, "do not keep a checkpoint table on the target (a rerun then starts again from the beginning)")
+	fs.StringVar(&o.checkpointTable, "checkpoint-table", "pitr.checkpoint", "the target's checkpoint `DB.TABLE` (created if missing)")
+	fs.StringVar(&o.checkpointName, "checkpoint-name", "", "the checkpoint row's `NAME` (default: the binlog base name, plus a hash of the table filters)")
+	fs.IntVar(&o.retries, "retries", 10, "reconnect at most `N` times in a row after losing the target connection")
+}
+
+func (o applyOptions) enabled() bool { return connGiven(o.target) }
+
+// checkpointName is stable across reruns of the same replay, and differs when the table or kind
+// filters differ (a replay of other tables must not resume after this one's checkpoint).
+func (o replayOptions) checkpointName(files []string) string {
+	if o.apply.checkpointName != "" {
+		return o.apply.checkpointName
+	}
+	base := filepath.Base(files[0])
+	if i := strings.LastIndexByte(base, '.'); i > 0 {
+		base = base[:i]
+	}
+	var f []string
+	for _, d := range o.databases {
+		f = append(f, "-d "+d)
+	}
+	for _, t := range o.tables {
+		f = append(f, "-t "+t)
+	}
+	for _, t := range o.excludeTables {
+		f = append(f, "--exclude-table "+t)
+	}
+	if len(o.only) > 0 {
+		f = append(f, "--only "+strings.Join(o.only, ","))
+	}
+	if len(f) == 0 {
+		return base
+	}
+	sum := sha256.Sum256([]byte(strings.Join(f, "\x00")))
+	return base + " " + hex.EncodeToString(sum[:6])
+}
+
+// runApply replays into the target given by the --target flags (or prints what it would run,
+// with --dry-run).
+func runApply(ctx context.Context, o replayOptions, g *globalOptions, args []string, stdout io.Writer) error {
+	log := g.logger()
+	start, cfg, err := o.config(log)
+	if err != nil {
+		return err
+	}
+	a := o.apply
+	var ck *restore.Checkpoint
+	if !a.noCheckpoint {
+		db, tbl, ok := strings.Cut(a.checkpointTable, ".")
+		if !ok || db == "" || tbl == "" || strings.Contains(tbl, ".") {
+			return usagef(fmt.Errorf("--checkpoint-table %q: want DB.TABLE", a.checkpointTable))
+		}
+		ck = &restore.Checkpoint{DB: db, Table: tbl}
+	}
+	if a.retries < 0 {
+		return usagef(fmt.Errorf("--retries %d: must be at least 0", a.retries))
+	}
+	target, err := resolveConn(a.target, a.defaultsFile, a.noDefaults)
+	if err != nil {
+		return usagef(fmt.Errorf("target: %w", err))
+	}
+	dcfg, err := target.DriverConfig()
+	if err != nil {
+		return usagef(fmt.Errorf("target: %w", err))
+	}
+	dcfg.MultiStatements = true // the Applier sends a transaction's statements in batches
+	connector, err := mysql.NewConnector(dcfg)
+	if err != nil {
+		return fmt.Errorf("target %s: %w", target.Address(), err)
+	}
+	db := sql.OpenDB(connector)
+	defer db.Close()
+	db.SetMaxIdleConns(0) // every Connect is a fresh session
+
+	// The first open checks the files, completes a bare --stop-position and names the source.
+	src, origin, err := openSource(ctx, o, start, &cfg, args)
+	if err != nil {
+		return err
+	}
+	lister, ok := src.(interface{ Files() []string })
+	if !ok {
+		src.Close()
+		return usagef(errors.New("--target needs binlog files (their sizes for progress, and seeking to the checkpoint)"))
+	}
+	files := lister.Files()
+	src.Close()
+	if ck != nil {
+		ck.Name = o.checkpointName(files)
+	}
+	if start.File == "" {
+		start.File = filepath.Base(files[0])
+	}
+	open := func(ctx context.Context, from binlog.Position) (binlog.Source, error) {
+		at := start
+		if !from.IsZero() && at.Before(from) && hasFile(files, from.File) {
+			at = from // seek straight to the checkpoint
+		}
+		c := cfg
+		s, _, err := openSource(ctx, o, at, &c, files)
+		return s, err
+	}
+
+	// One look at the target before writing: it answers, its max_allowed_packet, its checkpoint.
+	probe, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("connect to target %s: %w", target.Address(), err)
+	}
+	var serverMax int64
+	var version string
+	err = probe.QueryRowContext(ctx, "SELECT @@max_allowed_packet, VERSION()").Scan(&serverMax, &version)
+	var resume restore.CheckpointState
+	var resumed bool
+	if err == nil && ck != nil {
+		resume, resumed, err = ck.Read(ctx, probe)
+	}
+	probe.Close()
+	if err != nil {
+		return fmt.Errorf("target %s: %w", target.Address(), err)
+	}
+	if resumed && !hasFile(files, resume.End.File) {
+		log.Warn("the checkpoint names a file that is not among the binlogs given; is --checkpoint-name right?",
+			slog.String("checkpoint", resume.End.String()), slog.String("name", ck.Name))
+	}
+	// Statements must fit the target's max_allowed_packet; the renderer splits them.
+	if int64(cfg.Render.MaxPacket) > serverMax {
+		cfg.Render.MaxPacket = int(serverMax)
+	}
+
+	sizes := fileSizes(files)
+	sum := summary{origin: origin, files: files, o: o, target: target.Address() + " (" + version + ")", ck: ck, resume: resume, resumed: resumed}
+	if !a.yes && !a.dryRun {
+		// Count what will be applied (a pass over the binlogs without writing).
+		s, err := open(ctx, resume.End)
+		if err != nil {
+			return err
+		}
+		c := cfg
+		if resumed {
+			c.Window.ResumeAfter = resume.End
+		}
+		c.Log = slog.New(slog.DiscardHandler)
+		st, err := restore.Run(ctx, s, discardSink{}, c)
+		s.Close()
+		if err != nil {
+			return err
+		}
+		sum.counted, sum.stats = true, st
+	}
+	if !a.dryRun {
+		sum.print(os.Stderr)
+		if !a.yes && isTerminal(os.Stdin) {
+			if !confirm(os.Stderr, os.Stdin) {
+				return errors.New("not confirmed; nothing was written")
+			}
+		}
+	}
+
+	progress := new(restore.Progress)
+	acfg := restore.ApplyConfig{
+		Config: cfg,
+		Connect: func(ctx context.Context) (*sql.Conn, error) {
+			return db.Conn(ctx)
+		},
+		Open:       open,
+		NoBinlog:   a.noBinlog,
+		Checkpoint: ck,
+		Retries:    a.retries,
+		Progress:   progress,
+		// Big enough that round trips cost little, small enough to stay well under the
+		// target's max_allowed_packet (a lone statement may still use all of it).
+		MaxBatch: min(1<<20, cfg.Render.MaxPacket/2),
+	}
+	if a.dryRun {
+		acfg.DryRun = stdout
+	}
+	began := time.Now()
+	stopProgress := func() {}
+	if !a.dryRun && !g.quiet && (a.progress || isTerminal(os.Stderr)) {
+		every := 5 * time.Second // a new line each time: a log, not a terminal
+		if isTerminal(os.Stderr) {
+			every = time.Second // rewritten in place
+		}
+		stopProgress = showProgress(os.Stderr, every, isTerminal(os.Stderr), progress, sizes, resume.End, began)
+	}
+	res, err := restore.Apply(ctx, acfg)
+	stopProgress()
+	if err != nil {
+		return applyFailed(err, target.Address())
+	}
+	if a.dryRun {
+		return nil
+	}
+	elapsed := time.Since(began)
+	attrs := []any{slog.Int64("transactions", res.Transactions), slog.Int64("inserted", res.Inserts),
+		slog.Int64("updated", res.Updates), slog.Int64("deleted", res.Deletes),
+		slog.Duration("elapsed", elapsed.Round(time.Millisecond))}
+	if s := elapsed.Seconds(); s > 0 {
+		attrs = append(attrs, slog.Int64("rows_per_s", int64(float64(res.Inserts+res.Updates+res.Deletes)/s)))
+	}
+	if !res.Last.End.IsZero() {
+		attrs = append(attrs, slog.String("checkpoint", res.Last.End.String()))
+	}
+	if res.Last.GTID != "" {
+		attrs = append(attrs, slog.String("gtid", res.Last.GTID))
+	}
+	if res.Reconnects > 0 {
+		attrs = append(attrs, slog.Int("reconnects", res.Reconnects))
+	}
+	if res.StoppedAt != "" {
+		attrs = append(attrs, slog.String("stopped", res.StoppedAt))
+	}
+	if res.Statements > 0 {
+		attrs = append(attrs, slog.Int64("statements_not_replayed", res.Statements))
+	}
+	log.Info("apply done", attrs...)
+	return nil
+}
+
+// applyFailed adds the resume position to an apply error.
+func applyFailed(err error, target string) error {
+	var ae *restore.ApplyError
+	if !errors.As(err, &ae) {
+		return err
+	}
+	msg := fmt.Sprintf("apply to %s stopped: %v", target, ae.Err)
+	if ae.Committed > 0 {
+		msg += fmt.Sprintf("; %d transactions were committed", ae.Committed)
+	}
+	if !ae.LastCommitted.End.IsZero() {
+		msg += "; the target's checkpoint is " + ae.LastCommitted.End.String()
+		if ae.LastCommitted.GTID != "" {
+			msg += " (GTID " + ae.LastCommitted.GTID + ")"
+		}
+		msg += ": run the same command again to resume after it"
+	}
+	return &applyError{msg: msg, committed: ae.Committed, err: err}
+}
+
+// applyError is an apply that stopped; exit code 3 once it has committed something.
+type applyError struct {
+	msg       string
+	committed int64
+	err       error
+}
+
+func (e *applyError) Error() string { return e.msg }
+func (e *applyError) Unwrap() error { return e.err }
+
+func hasFile(files []string, base string) bool {
+	for _, f := range files {
+		if filepath.Base(f) == base {
+			return true
+		}
+	}
+	return false
+}
+
+// discardSink counts nothing itself: restore.Run's Stats do.
+type discardSink struct{}
+
+func (discardSink) Session(context.Context, []string) error          { return nil }
+func (discardSink) Begin(context.Context, restore.TxnInfo) error     { return nil }
+func (discardSink) Write(context.Context, []byte) error              { return nil }
+func (discardSink) Commit(context.Context, restore.TxnSummary) error { return nil }
+func (discardSink) Rollback(context.Context) error                   { return nil }
+func (discardSink) Close() error                                     { return nil }
+
+type summary struct {
+	origin  string
+	files   []string
+	o       replayOptions
+	target  string
+	ck      *restore.Checkpoint
+	resume  restore.CheckpointState
+	resumed bool
+	counted bool
+	stats   restore.Stats
+}
+
+func (s summary) print(w io.Writer) {
+	b := &strings.Builder{}
+	fmt.Fprintf(b, "pitr replay into %s\n", s.target)
+	src := s.origin
+	if len(s.files) > 3 {
+		src = fmt.Sprintf("binlogs: %d files, %s .. %s", len(s.files), filepath.Base(s.files[0]), filepath.Base(s.files[len(s.files)-1]))
+	}
+	fmt.Fprintf(b, "  source:      %s\n", src)
+	rng := "from the start"
+	if s.o.startPosition != "" {
+		rng = "from " + s.o.startPosition
+	}
+	if s.o.startDatetime != "" {
+		rng += ", committed at or after " + s.o.startDatetime
+	}
+	if s.o.stopPosition != "" {
+		rng += ", up to " + s.o.stopPosition
+	}
+	if s.o.stopDatetime != "" {
+		rng += ", committed before " + s.o.stopDatetime
+	}
+	fmt.Fprintf(b, "  range:       %s\n", rng)
+	tables := "all"
+	var parts []string
+	parts = append(parts, s.o.databases...)
+	parts = append(parts, s.o.tables...)
+	if len(parts) > 0 {
+		tables = strings.Join(parts, ", ")
+	}
+	if len(s.o.excludeTables) > 0 {
+		tables += " except " + strings.Join(s.o.excludeTables, ", ")
+	}
+	if len(s.o.only) > 0 {
+		tables += " (only " + strings.Join(s.o.only, ",") + ")"
+	}
+	fmt.Fprintf(b, "  tables:      %s\n", tables)
+	switch {
+	case s.ck == nil:
+		fmt.Fprintf(b, "  checkpoint:  none (--no-checkpoint)\n")
+	case s.resumed:
+		g := ""
+		if s.resume.GTID != "" {
+			g = " (GTID " + s.resume.GTID + ")"
+		}
+		fmt.Fprintf(b, "  checkpoint:  %s.%s %q: resuming after %s%s\n", s.ck.DB, s.ck.Table, s.ck.Name, s.resume.End, g)
+	default:
+		fmt.Fprintf(b, "  checkpoint:  %s.%s %q: none yet, starting at the beginning\n", s.ck.DB, s.ck.Table, s.ck.Name)
+	}
+	if s.counted {
+		fmt.Fprintf(b, "  to apply:    %d transactions, %d rows (%d inserted, %d updated, %d deleted)\n",
+			s.stats.Transactions, s.stats.Inserts+s.stats.Updates+s.stats.Deletes, s.stats.Inserts, s.stats.Updates, s.stats.Deletes)
+	}
+	io.WriteString(w, b.String())
+}
+
+// confirm asks y/N on the terminal.
+func confirm(w io.Writer, r io.Reader) bool {
+	fmt.Fprint(w, "Apply? [y/N] ")
+	line, _ := bufio.NewReader(r).ReadString('\n')
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return true
+	}
+	return false
+}
+
+// fileSizes maps each file's base name to the bytes of the files before it, and the total.
+type sizes struct {
+	before map[string]int64
+	total  int64
+}
+
+func fileSizes(files []string) sizes {
+	s := sizes{before: make(map[string]int64)}
+	for _, f := range files {
+		s.before[filepath.Base(f)] = s.total
+		if st, err := os.Stat(f); err == nil {
+			s.total += st.Size()
+		}
+	}
+	return s
+}
+
+func (s sizes) done(p binlog.Position) int64 {
+	if p.IsZero() {
+		return 0
+	}
+	return s.before[p.File] + p.Offset
+}
+
+// showProgress prints a progress line every interval (rewritten in place on a terminal, a new
+// line otherwise) until the returned func is called.
+func showProgress(w io.Writer, every time.Duration, tty bool, p *restore.Progress, sz sizes, from binlog.Position, began time.Time) func() {
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	startDone := sz.done(from)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				if tty {
+					fmt.Fprint(w, "\r\033[K")
+				}
+				return
+			case <-t.C:
+			}
+			el := time.Since(began)
+			done := sz.done(p.Position())
+			secs := el.Seconds()
+			line := fmt.Sprintf("%s of %s (%.1f%%), %.0f txn/s, %.0f rows/s, elapsed %s",
+				mb(done), mb(sz.total), 100*float64(done)/float64(max(sz.total, 1)),
+				float64(p.Transactions.Load())/secs, float64(p.Rows.Load())/secs, el.Round(time.Second))
+			if rate := float64(done-startDone) / secs; rate > 0 && done < sz.total {
+				line += ", ETA " + time.Duration(float64(sz.total-done)/rate*float64(time.Second)).Round(time.Second).String()
+			}
+			if tty {
+				fmt.Fprint(w, "\r\033[K"+line)
+			} else {
+				fmt.Fprintln(w, "progress: "+line)
+			}
+		}
+	}()
+	return func() { close(stop); wg.Wait() }
+}
+
+func mb(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/pitr-tool/pitr/pkg/binlog"
+	"github.com/pitr-tool/pitr/pkg/restore"
+)
+
+type findOptions struct {
+	databases     []string
+	tables        []string
+	excludeTables []string
+	rows          int64
+	json          bool
+	allowGaps     bool
+}
+
+func (o *findOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.StringArrayVarP(&o.databases, "database", "d", nil, "look only at this database (glob; repeatable)")
+	fs.StringArrayVarP(&o.tables, "table", "t", nil, "look only at this `db.table` (glob; repeatable)")
+	fs.StringArrayVar(&o.excludeTables, "exclude-table", nil, "ignore this `db.table` (glob; repeatable)")
+	fs.Int64Var(&o.rows, "rows", 1000, "report transactions that delete or update more than `N` rows of one table")
+	fs.BoolVar(&o.json, "json", false, "print a JSON array for scripts")
+	fs.BoolVar(&o.allowGaps, "allow-gaps", false, "read even if the binlog file sequence has gaps")
+}
+
+func newFindCmd(g *globalOptions) *cobra.Command {
+	var o findOptions
+	cmd := &cobra.Command{
+		Use:   "find [flags] BINLOG...",
+		Short: "List the DDL, mass deletes and updates, and first and last writes of the selected tables",
+		Long: `Find lists what an engineer hunts for in an incident, one line per event: DROP, TRUNCATE,
+RENAME and ALTER of the selected tables, transactions that delete or update more than --rows
+rows of one table, and the first and last transaction writing each table. Each line starts with
+FILE:START-END; START pastes into replay --stop-position to stop just before it.`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef(errors.New("find needs at least one binlog file"))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runFind(cmd.Context(), o, g, args, cmd.OutOrStdout())
+		},
+	}
+	o.AddFlags(cmd.Flags())
+	return cmd
+}
+
+func runFind(ctx context.Context, o findOptions, g *globalOptions, args []string, stdout io.Writer) error {
+	filter, err := restore.NewFilter(o.databases, o.tables, o.excludeTables, nil)
+	if err != nil {
+		return usagef(err)
+	}
+	if o.rows < 0 {
+		return usagef(fmt.Errorf("--rows %d: must not be negative", o.rows))
+	}
+	src, err := binlog.OpenFiles(args, binlog.FileOptions{AllowGaps: o.allowGaps})
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	found, findErr := restore.Find(ctx, src, restore.FindOptions{Filter: filter, Rows: o.rows})
+	// What was found before an error is still worth printing: it is all in the log before it.
+	if err := printFindings(stdout, found, o.json); err != nil {
+		return err
+	}
+	g.logger().Debug("find done", "findings", len(found))
+	return findErr
+}
+
+func printFindings(w io.Writer, found []restore.Finding, asJSON bool) error {
+	if asJSON {
+		type row struct {
+			Start string `json:"start"`
+			End   string `json:"end,omitempty"`
+			restore.Finding
+		}
+		rows := make([]row, len(found))
+		for i, f := range found {
+			rows[i] = row{Start: f.Start.String(), Finding: f}
+			if !f.End.IsZero() {
+				rows[i].End = f.End.String()
+			}
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rows)
+	}
+	var b strings.Builder
+	for _, f := range found {
+		b.WriteString(f.Start.String())
+		if !f.End.IsZero() {
+			b.WriteString("-" + strconv.FormatInt(f.End.Offset, 10))
+		}
+		b.WriteString("  " + f.Time.UTC().Format("2006-01-02 15:04:05 UTC"))
+		if f.GTID != "" {
+			b.WriteString("  GTID " + f.GTID)
+		}
+		b.WriteString("  server " + strconv.FormatUint(uint64(f.ServerID), 10) + "  " + f.What + " " + f.Table)
+		if f.Rows > 0 {
+			b.WriteString(" (" + strconv.FormatInt(f.Rows, 10) + " rows)")
+		}
+		if f.SQL != "" {
+			b.WriteString(": " + f.SQL)
+		}
+		b.WriteByte('\n')
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

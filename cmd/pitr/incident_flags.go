@@ -1,0 +1,79 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/spf13/pflag"
+
+	"github.com/pitr-tool/pitr/pkg/binlog"
+	"github.com/pitr-tool/pitr/pkg/restore"
+)
+
+// incidentOptions are the GTID and stop flags an engineer uses to stop just before a mistake.
+type incidentOptions struct {
+	includeGTIDs   string
+	excludeGTIDs   string
+	skipGTIDs      string
+	stopGTID       string
+	stopBeforeDrop bool
+	fromBackup     string
+}
+
+func (o *incidentOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.includeGTIDs, "include-gtids", "", "keep only transactions in this GTID `SET` (MySQL uuid:1-5,... or MariaDB 0-1-100,...; a MariaDB entry means up to that sequence number in its domain)")
+	fs.StringVar(&o.excludeGTIDs, "exclude-gtids", "", "drop transactions in this GTID `SET`, e.g. the backup's gtid_purged or gtid_binlog_pos")
+	fs.StringVar(&o.skipGTIDs, "skip-gtids", "", "drop exactly these transactions (`GTIDS`) and carry on")
+	fs.StringVar(&o.stopGTID, "stop-gtid", "", "stop before the transaction with this `GTID`")
+	fs.StringVar(&o.fromBackup, "from-backup", "", "start where this backup ends: a mysqldump/mariadb-dump file (--master-data, .gz too), xtrabackup_binlog_info, mydumper metadata, MySQL Shell @.json, or their folder; its GTIDs are skipped")
+	fs.BoolVar(&o.stopBeforeDrop, "stop-before-drop", false, "stop before the first DROP TABLE, TRUNCATE, DROP DATABASE or RENAME that takes a kept table away")
+}
+
+// apply puts the flags into cfg and *start, or returns an error naming the flag.
+func (o incidentOptions) apply(cfg *restore.Config, start *binlog.Position, log *slog.Logger) error {
+	for _, f := range []struct {
+		flag string
+		text string
+		dst  **binlog.GTIDSet
+	}{
+		{"--include-gtids", o.includeGTIDs, &cfg.Window.IncludeGTIDs},
+		{"--exclude-gtids", o.excludeGTIDs, &cfg.Window.ExcludeGTIDs},
+		{"--skip-gtids", o.skipGTIDs, &cfg.Window.SkipGTIDs},
+		{"--stop-gtid", o.stopGTID, &cfg.Window.StopGTID},
+	} {
+		if f.text == "" {
+			continue
+		}
+		set, err := binlog.ParseGTIDSet(f.text)
+		if err != nil {
+			return usagef(fmt.Errorf("%s: %w", f.flag, err))
+		}
+		if set.IsEmpty() {
+			return usagef(fmt.Errorf("%s %q names no transaction", f.flag, f.text))
+		}
+		*f.dst = set
+	}
+	cfg.Window.StopBeforeDrop = o.stopBeforeDrop
+	if o.fromBackup == "" {
+		return nil
+	}
+	if !start.IsZero() {
+		return usagef(errors.New("--from-backup and --start-position exclude each other: the backup says where to start"))
+	}
+	b, err := binlog.ReadBackup(o.fromBackup)
+	if err != nil {
+		return err
+	}
+	*start = b.Start
+	if !b.GTIDs.IsEmpty() {
+		if cfg.Window.ExcludeGTIDs != nil {
+			return usagef(errors.New("--from-backup already excludes the backup's GTIDs; leave out --exclude-gtids"))
+		}
+		// Positions alone can be ambiguous (a backup restored onto a server that was then
+		// written to); the GTIDs the backup holds cannot be.
+		cfg.Window.ExcludeGTIDs = b.GTIDs
+	}
+	log.Info("starting where the backup ends", "backup", b.Kind, "file", b.Path, "start", b.Start.String(), "gtids", b.GTIDs.String())
+	return nil
+}

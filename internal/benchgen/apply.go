@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/pitr-tool/pitr/internal/mariadbtest"
+)
+
+// applyBench, on by default, adds to the report the apply throughput: pitr replay --target into a
+// fresh MariaDB, against `mariadb-binlog FILES | mariadb` into another fresh one, and whether
+// both end in the same state.
+var applyBench = flag.Bool("apply", true, "also time pitr replay --target against mariadb-binlog | mariadb, each into a fresh server")
+
+// applyServerArgs are the same for both targets: enough buffer pool and redo log for the
+// 1M-row transaction. The pipe also needs max_allowed_packet raised (its BINLOG statement for the
+// bulk transaction is bigger than the default); pitr splits statements and never needs it.
+var applyServerArgs = []string{"--innodb-buffer-pool-size=512M", "--innodb-log-file-size=512M", "--max-allowed-packet=1G"}
+
+// measureApply runs both applies, one after the other, and reports them.
+func measureApply(ctx context.Context, dir, pitr, mbinlog string, ds dataset) (string, error) {
+	files := ds.paths(dir)
+	total := sizeOf(files)
+	client, err := clientPath()
+	if err != nil {
+		return "", err
+	}
+	// pitr replays rows, not DDL: its target gets the tables first (the schema without its rows,
+	// which are in the binlog).
+	ddl := schema[:strings.Index(schema, "INSERT INTO accounts")]
+
+	type run struct {
+		label   string
+		res     result
+		srvCPU  time.Duration
+		sums    string
+		rows    int64
+		summary string
+	}
+	var runs []run
+	for _, which := range []string{"pitr", "pipe"} {
+		sdir := filepath.Join(dir, "apply-"+which)
+		os.RemoveAll(sdir)
+		srv, err := mariadbtest.Launch(ctx, sdir, mariadbtest.Options{NoBinlog: true, ExtraArgs: applyServerArgs})
+		if err != nil {
+			return "", err
+		}
+		r, err := func() (run, error) {
+			defer func() { srv.Stop(); os.RemoveAll(sdir) }()
+			var argv []string
+			var label string
+			if which == "pitr" {
+				if err := srv.ExecScript(ctx, ddl); err != nil {
+					return run{}, err
+				}
+				label = "F pitr replay --target (fresh MariaDB)"
+				argv = append([]string{pitr, "replay", "--no-defaults", "--target-socket=" + srv.Socket, "--target-user=root", "--yes"}, files...)
+			} else {
+				label = "G mariadb-binlog | mariadb (fresh MariaDB)"
+				pipe := shellQuote(mbinlog)
+				for _, f := range files {
+					pipe += " " + shellQuote(f)
+				}
+				pipe += " | " + shellQuote(client) + " --no-defaults -uroot --socket=" + shellQuote(srv.Socket) + " --max-allowed-packet=1G"
+				argv = []string{"/bin/sh", "-c", pipe}
+			}
+			before := procCPU(srv.Pid())
+			m, err := measure(ctx, label, total, argv)
+			if err != nil {
+				return run{}, err
+			}
+			r := run{label: label, res: m, srvCPU: procCPU(srv.Pid()) - before}
+			var sums []string
+			for _, t := range []string{"big", "orders", "accounts", "small"} {
+				var name string
+				var sum int64
+				if err := srv.DB.QueryRowContext(ctx, "CHECKSUM TABLE bench."+t).Scan(&name, &sum); err != nil {
+					return r, err
+				}
+				sums = append(sums, t+"="+strconv.FormatInt(sum, 10))
+			}
+			r.sums = strings.Join(sums, " ")
+			if c, ok := applyCounts(m.stderr); ok {
+				r.rows = c["inserted"] + c["updated"] + c["deleted"]
+			}
+			return r, nil
+		}()
+		if err != nil {
+			return "", err
+		}
+		runs = append(runs, r)
+	}
+	p, g := runs[0], runs[1]
+	rows := p.rows // the pipe prints no counts; both apply the same rows
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "\napply into a fresh MariaDB (%s), each once, one after the other; target options %s:\n",
+		ds.Server, strings.Join(applyServerArgs, " "))
+	tw := tabwriter.NewWriter(&sb, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "run\twall s\tk rows/s\tclient cpu s\tserver cpu s\texit\t")
+	for _, r := range runs {
+		fmt.Fprintf(tw, "%s \t%.2f\t%.1f\t%.2f\t%.2f\t%d\t\n", r.label, r.res.wall.Seconds(),
+			float64(rows)/r.res.wall.Seconds()/1000, (r.res.user + r.res.sys).Seconds(), r.srvCPU.Seconds(), r.res.exit)
+	}
+	tw.Flush()
+	fmt.Fprintf(&sb, "rows: %d (from pitr's apply summary)\n", rows)
+	fmt.Fprintf(&sb, "throughput ratio pitr / pipe (F/G): %.2f (aim: at least 0.7)\n", g.res.wall.Seconds()/p.res.wall.Seconds())
+	same := "yes"
+	if p.sums != g.sums {
+		same = "NO"
+	}
+	fmt.Fprintf(&sb, "same end state (CHECKSUM TABLE): %s\n  F: %s\n  G: %s\n", same, p.sums, g.sums)
+	fmt.Fprintf(&sb, "where F's time goes: pitr %.1f s CPU, the server %.1f s CPU, of %.1f s wall (the rest is waiting on round trips and commits)\n",
+		(p.res.user + p.res.sys).Seconds(), p.srvCPU.Seconds(), p.res.wall.Seconds())
+	for _, r := range runs {
+		if r.res.exit != 0 {
+			fmt.Fprintf(&sb, "%s exited %d; stderr tail:\n%s\n", r.label, r.res.exit, lastLines(r.res.stderr, 10))
+		}
+	}
+	slog.Info("apply benchmark done")
+	return sb.String(), nil
+}
+
+var applyDoneRE = doneRE
+
+// applyCounts reads pitr's final "apply done" log line.
+func applyCounts(stderr string) (map[string]int64, bool) {
+	for _, line := range strings.Split(stderr, "\n") {
+		if !strings.Contains(line, "apply done") {
+			continue
+		}
+		m := map[string]int64{}
+		for _, g := range applyDoneRE.FindAllStringSubmatch(line, -1) {
+			n, _ := strconv.ParseInt(g[2], 10, 64)
+			m[g[1]] = n
+		}
+		return m, len(m) == 4
+	}
+	return nil, false
+}
+
+// procCPU is the user+system CPU time of a process so far, from /proc (0 if unreadable).
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100 // USER_HZ is 100 on Linux
+}
+
+func clientPath() (string, error) {
+	for _, c := range []string{os.Getenv("PITR_MARIADB_CLIENT"), "mariadb", "/usr/bin/mariadb"} {
+		if c == "" {
+			continue
+		}
+		if p, err := exec.LookPath(c); err == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("mariadb client not found")
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

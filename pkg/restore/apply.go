@@ -1,0 +1,339 @@
+package restore
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/pitr-tool/pitr/pkg/binlog"
+	"github.com/pitr-tool/pitr/pkg/mysqlconn"
+)
+
+// Execer runs one SQL statement (without a terminator) on a target.
+type Execer interface {
+	Exec(ctx context.Context, stmt string) error
+}
+
+// ConnExecer runs statements on one connection, over the text protocol.
+type ConnExecer struct{ Conn *sql.Conn }
+
+// Exec implements Execer.
+func (c ConnExecer) Exec(ctx context.Context, stmt string) error {
+	_, err := c.Conn.ExecContext(ctx, stmt)
+	return err
+}
+
+// PrintExecer prints each statement followed by ";\n": what --dry-run shows of an apply, byte
+// for byte the statements the target would be sent. Its Note lines are "-- " comments.
+type PrintExecer struct {
+	w   *bufio.Writer
+	err error
+}
+
+// NewPrintExecer writes to w; call Flush at the end.
+func NewPrintExecer(w io.Writer) *PrintExecer {
+	return &PrintExecer{w: bufio.NewWriterSize(w, 256<<10)}
+}
+
+// Exec implements Execer.
+func (p *PrintExecer) Exec(_ context.Context, stmt string) error {
+	if p.err == nil {
+		p.w.WriteString(stmt)
+		_, p.err = p.w.WriteString(";\n")
+	}
+	return p.err
+}
+
+// Note prints a comment line.
+func (p *PrintExecer) Note(s string) {
+	if p.err == nil {
+		_, p.err = p.w.WriteString("-- " + s + "\n")
+	}
+}
+
+// Flush writes what is buffered and returns the first error.
+func (p *PrintExecer) Flush() error {
+	if err := p.w.Flush(); p.err == nil {
+		p.err = err
+	}
+	return p.err
+}
+
+// noter is implemented by Execers that show comments (PrintExecer).
+type noter interface{ Note(s string) }
+
+// Progress is what an apply has committed so far, safe to read from another goroutine.
+type Progress struct {
+	Transactions atomic.Int64
+	Rows         atomic.Int64
+	Statements   atomic.Int64 // row statements sent, including those of open transactions
+	last         atomic.Pointer[binlog.Position]
+}
+
+// Position is the end of the last committed source transaction, zero before the first.
+func (p *Progress) Position() binlog.Position {
+	if q := p.last.Load(); q != nil {
+		return *q
+	}
+	return binlog.Position{}
+}
+
+// SetPosition records where the applied source stands (a resumed run starts at its checkpoint).
+func (p *Progress) SetPosition(pos binlog.Position) { p.last.Store(&pos) }
+
+// ApplierOptions configure an Applier.
+type ApplierOptions struct {
+	NoBinlog   bool        // SET SESSION sql_log_bin=0 first
+	Checkpoint *Checkpoint // nil: no checkpoint table
+	Progress   *Progress   // may be nil
+	// MaxBatch is the most bytes sent in one round trip: consecutive statements of a
+	// transaction go as one multi-statement query (the connection must allow them), joined by
+	// ";\n" so that the text is exactly what a dry run prints. 0 sends each statement alone.
+	MaxBatch int
+}
+
+// Applier is a Sink that runs each kept source transaction as one target transaction: BEGIN,
+// its statements, the checkpoint upsert, COMMIT. With a PrintExecer it prints the same
+// statements instead (--dry-run).
+//
+// Statements are sent in batches of up to MaxBatch bytes; a small transaction is one round
+// trip. A batch that does not start the transaction starts with SAVEPOINT pitr_batch, so that
+// after an error the batch can be undone and its statements run one by one, to name the one the
+// server refuses.
+type Applier struct {
+	x    Execer
+	opts ApplierOptions
+	info TxnInfo
+	buf  []byte
+
+	batch []byte // statements joined by ";\n"
+	offs  []int  // where each statement of batch starts
+
+	committed int64
+	rows      TxnSummary // committed row changes by kind
+	last      CheckpointState
+}
+
+var _ Sink = (*Applier)(nil)
+
+// NewApplier sends statements to x.
+func NewApplier(x Execer, opts ApplierOptions) *Applier {
+	if opts.Progress == nil {
+		opts.Progress = new(Progress)
+	}
+	return &Applier{x: x, opts: opts}
+}
+
+// Committed returns how many transactions were committed, their row changes by kind, and the
+// last one's end and GTID. Unlike Run's Stats it leaves out a transaction whose COMMIT failed.
+func (a *Applier) Committed() (int64, TxnSummary, CheckpointState) {
+	return a.committed, a.rows, a.last
+}
+
+// Session implements Sink.
+func (a *Applier) Session(ctx context.Context, stmts []string) error {
+	if a.opts.NoBinlog {
+		stmts = append([]string{"SET SESSION sql_log_bin=0"}, stmts...)
+	}
+	if a.opts.Checkpoint != nil {
+		stmts = append(stmts, a.opts.Checkpoint.CreateStatements()...)
+	}
+	for _, s := range stmts {
+		if err := a.x.Exec(ctx, s); err != nil {
+			return fmt.Errorf("session setup: %s: %w", s, err)
+		}
+	}
+	return nil
+}
+
+const savepoint = "SAVEPOINT pitr_batch"
+
+// send queues stmt, sending the queue first if stmt would make it too long.
+func (a *Applier) send(ctx context.Context, stmt []byte) error {
+	if a.opts.MaxBatch <= 0 {
+		if err := a.x.Exec(ctx, string(stmt)); err != nil {
+			return a.stmtError(string(stmt), err)
+		}
+		return nil
+	}
+	if len(a.offs) > 0 && len(a.batch)+2+len(stmt) > a.opts.MaxBatch {
+		if err := a.flush(ctx); err != nil {
+			return err
+		}
+		a.queue([]byte(savepoint))
+	}
+	a.queue(stmt)
+	return nil
+}
+
+func (a *Applier) queue(stmt []byte) {
+	if len(a.offs) > 0 {
+		a.batch = append(a.batch, ";\n"...)
+	}
+	a.offs = append(a.offs, len(a.batch))
+	a.batch = append(a.batch, stmt...)
+}
+
+// flush sends the queued statements as one query.
+func (a *Applier) flush(ctx context.Context) error {
+	if len(a.offs) == 0 {
+		return nil
+	}
+	q := string(a.batch)
+	offs := a.offs
+	a.batch, a.offs = a.batch[:0], a.offs[:0]
+	err := a.x.Exec(ctx, q)
+	if err == nil {
+		return nil
+	}
+	stmts := make([]string, len(offs))
+	for i, o := range offs {
+		end := len(q)
+		if i+1 < len(offs) {
+			end = offs[i+1] - 2
+		}
+		stmts[i] = q[o:end]
+	}
+	if len(stmts) == 1 || mysqlconn.IsConnLost(err) || ctx.Err() != nil {
+		return a.stmtError(stmts[0], err)
+	}
+	// The server ran the statements before the failing one and stopped there. Undo the batch
+	// and run them one at a time: the failing one fails again, alone, with its own message.
+	redo := stmts
+	undo := "ROLLBACK"
+	if stmts[0] == savepoint {
+		undo, redo = "ROLLBACK TO SAVEPOINT "+savepoint[len("SAVEPOINT "):], stmts[1:]
+	} else if stmts[0] != "BEGIN" {
+		return a.stmtError(q, err)
+	}
+	if uerr := a.x.Exec(ctx, undo); uerr != nil {
+		return a.stmtError(stmts[len(stmts)-1], err) // a deadlock ended the transaction, say
+	}
+	for _, s := range redo {
+		if rerr := a.x.Exec(ctx, s); rerr != nil {
+			return a.stmtError(s, rerr)
+		}
+	}
+	return nil // it went through this time (a lock wait timeout, say)
+}
+
+// Begin implements Sink.
+func (a *Applier) Begin(ctx context.Context, tx TxnInfo) error {
+	a.info = tx
+	if n, ok := a.x.(noter); ok {
+		b := append(a.buf[:0], tx.Start.String()...)
+		if !tx.End.IsZero() {
+			b = append(b, '-')
+			b = strconv.AppendInt(b, tx.End.Offset, 10)
+		}
+		if tx.GTID != "" {
+			b = append(b, " GTID "...)
+			b = append(b, tx.GTID...)
+		}
+		n.Note(string(b))
+	}
+	a.batch, a.offs = a.batch[:0], a.offs[:0]
+	return a.send(ctx, []byte("BEGIN"))
+}
+
+// Write implements Sink.
+func (a *Applier) Write(ctx context.Context, stmt []byte) error {
+	a.opts.Progress.Statements.Add(1)
+	return a.send(ctx, stmt)
+}
+
+// Commit implements Sink: the checkpoint row, then COMMIT.
+func (a *Applier) Commit(ctx context.Context, sum TxnSummary) error {
+	if ck := a.opts.Checkpoint; ck != nil {
+		a.buf = ck.upsert(a.buf[:0], sum.End, a.info.GTID, a.info.Time)
+		if err := a.send(ctx, a.buf); err != nil {
+			return err
+		}
+	}
+	if err := a.send(ctx, []byte("COMMIT")); err != nil {
+		return err
+	}
+	if err := a.flush(ctx); err != nil {
+		return err
+	}
+	a.committed++
+	a.rows.Inserts += sum.Inserts
+	a.rows.Updates += sum.Updates
+	a.rows.Deletes += sum.Deletes
+	a.last = CheckpointState{End: sum.End, GTID: a.info.GTID}
+	p := a.opts.Progress
+	p.SetPosition(sum.End)
+	p.Transactions.Add(1)
+	p.Rows.Add(sum.Rows())
+	return nil
+}
+
+// Rollback implements Sink. Statements still queued were never sent.
+func (a *Applier) Rollback(ctx context.Context) error {
+	a.batch, a.offs = a.batch[:0], a.offs[:0]
+	return a.x.Exec(ctx, "ROLLBACK")
+}
+
+// Close implements Sink.
+func (a *Applier) Close() error {
+	if p, ok := a.x.(*PrintExecer); ok {
+		return p.Flush()
+	}
+	return nil
+}
+
+// maxShownStatement is how much of a failing statement an error quotes.
+const maxShownStatement = 200
+
+func (a *Applier) stmtError(stmt string, err error) error {
+	return &StatementError{Txn: a.info, Stmt: stmt, Err: err}
+}
+
+// StatementError is a statement the target refused (or could not be sent).
+type StatementError struct {
+	Txn  TxnInfo // the source transaction it belongs to
+	Stmt string  // the whole statement
+	Err  error   // the server's error
+}
+
+func (e *StatementError) Error() string {
+	s := e.Stmt
+	if len(s) > maxShownStatement {
+		s = s[:maxShownStatement] + fmt.Sprintf("... (%d bytes)", len(e.Stmt))
+	}
+	where := "transaction at " + e.Txn.Start.String()
+	if e.Txn.GTID != "" {
+		where += " (GTID " + e.Txn.GTID + ")"
+	}
+	return fmt.Sprintf("%s: %v; statement: %s", where, e.Err, s)
+}
+
+func (e *StatementError) Unwrap() error { return e.Err }
+
+// ApplyError is an apply that stopped: the error, and how far the target got. Running the same
+// apply again resumes after LastCommitted (when the checkpoint table is used).
+type ApplyError struct {
+	Committed     int64           // transactions committed by this run
+	LastCommitted CheckpointState // the target's checkpoint; zero if nothing was ever committed
+	Err           error
+}
+
+func (e *ApplyError) Error() string { return e.Err.Error() }
+func (e *ApplyError) Unwrap() error { return e.Err }
+
+// sleepCtx waits d or until ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

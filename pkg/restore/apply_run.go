@@ -1,0 +1,168 @@
+package restore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/pitr-tool/pitr/pkg/binlog"
+	"github.com/pitr-tool/pitr/pkg/mysqlconn"
+)
+
+// ApplyConfig configures Apply.
+type ApplyConfig struct {
+	Config
+	// Connect opens a new session on the target. Apply closes it.
+	Connect func(ctx context.Context) (*sql.Conn, error)
+	// Open opens the source. from is the target's checkpoint (zero without one): Open may start
+	// there, when that is later than its configured start, or anywhere before it; Apply skips
+	// every transaction that starts before from.
+	Open       func(ctx context.Context, from binlog.Position) (binlog.Source, error)
+	NoBinlog   bool
+	Checkpoint *Checkpoint // nil: no checkpoint table, and so no reconnecting either
+	// Retries is how many times in a row Apply reconnects after losing the connection without
+	// committing anything in between; Backoff is the first wait (default 250 ms), doubled each
+	// time up to 30 s.
+	Retries  int
+	Backoff  time.Duration
+	Progress *Progress // may be nil
+	MaxBatch int       // see ApplierOptions
+	// DryRun, when set, receives the statements instead of the target (which is still read for
+	// its checkpoint): exactly the bytes an apply would send, each followed by ";\n".
+	DryRun io.Writer
+}
+
+// ApplyResult is what Apply did.
+type ApplyResult struct {
+	Stats                       // summed over reconnects
+	ResumedFrom CheckpointState // the checkpoint found at the start; zero if none
+	Last        CheckpointState // the target's checkpoint at the end
+	Committed   int64           // transactions committed by this call
+	Reconnects  int
+}
+
+// Apply replays the source into the target, resuming after the target's checkpoint, and
+// reconnects after a lost connection (re-reading the checkpoint, so nothing is applied twice).
+// Errors are *ApplyError.
+func Apply(ctx context.Context, cfg ApplyConfig) (ApplyResult, error) {
+	var res ApplyResult
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+		cfg.Log = log
+	}
+	if cfg.Progress == nil {
+		cfg.Progress = new(Progress)
+	}
+	wait := cfg.Backoff
+	if wait <= 0 {
+		wait = 250 * time.Millisecond
+	}
+	first := wait
+	failures := 0
+	for attempt := 0; ; attempt++ {
+		before := res.Committed
+		err := applyOnce(ctx, cfg, &res, attempt == 0)
+		if err == nil {
+			return res, nil
+		}
+		if res.Committed > before {
+			failures, wait = 0, first
+		}
+		retry := attempt > 0 || !errors.Is(err, errConnect) // a first connect that fails is a setup error
+		if !retry || cfg.Checkpoint == nil || cfg.DryRun != nil || ctx.Err() != nil ||
+			!mysqlconn.IsConnLost(err) || failures >= cfg.Retries {
+			return res, &ApplyError{Committed: res.Committed, LastCommitted: res.Last, Err: err}
+		}
+		failures++
+		res.Reconnects++
+		log.Warn("connection to the target lost; reconnecting", slog.Int("attempt", failures),
+			slog.Int("of", cfg.Retries), slog.Duration("wait", wait), slog.String("error", err.Error()))
+		if err := sleepCtx(ctx, wait); err != nil {
+			return res, &ApplyError{Committed: res.Committed, LastCommitted: res.Last, Err: err}
+		}
+		wait = min(2*wait, 30*time.Second)
+	}
+}
+
+var errConnect = errors.New("connect to the target")
+
+type wrapped struct {
+	msg  string
+	kind error
+	err  error
+}
+
+func (w *wrapped) Error() string   { return w.msg + ": " + w.err.Error() }
+func (w *wrapped) Unwrap() []error { return []error{w.kind, w.err} }
+
+func applyOnce(ctx context.Context, cfg ApplyConfig, res *ApplyResult, first bool) error {
+	conn, err := cfg.Connect(ctx)
+	if err != nil {
+		return &wrapped{msg: errConnect.Error(), kind: errConnect, err: err}
+	}
+	defer conn.Close()
+	var from CheckpointState
+	if cfg.Checkpoint != nil {
+		st, ok, err := cfg.Checkpoint.Read(ctx, conn)
+		if err != nil {
+			return err
+		}
+		if ok {
+			from = st
+			res.Last = st
+			cfg.Progress.SetPosition(st.End)
+			if first {
+				res.ResumedFrom = st
+			}
+			msg := "resuming after " + st.End.String()
+			if st.GTID != "" {
+				msg += " (GTID " + st.GTID + ")"
+			}
+			cfg.Log.Info(msg, slog.String("checkpoint", cfg.Checkpoint.Name))
+		}
+	}
+	src, err := cfg.Open(ctx, from.End)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	rc := cfg.Config
+	if rc.Window.ResumeAfter.Before(from.End) {
+		rc.Window.ResumeAfter = from.End
+	}
+	var x Execer = ConnExecer{Conn: conn}
+	if cfg.DryRun != nil {
+		p := NewPrintExecer(cfg.DryRun)
+		if !from.End.IsZero() {
+			p.Note(fmt.Sprintf("the target's checkpoint: resuming after %s", from.End))
+		}
+		x = p
+	}
+	a := NewApplier(x, ApplierOptions{NoBinlog: cfg.NoBinlog, Checkpoint: cfg.Checkpoint, Progress: cfg.Progress, MaxBatch: cfg.MaxBatch})
+	stats, runErr := Run(ctx, src, a, rc)
+	closeErr := a.Close()
+	n, rows, last := a.Committed()
+	res.Committed += n
+	if n > 0 {
+		res.Last = last
+	}
+	// What the target committed, not what Run handed over (a COMMIT may have failed).
+	res.Transactions += n
+	res.Inserts += rows.Inserts
+	res.Updates += rows.Updates
+	res.Deletes += rows.Deletes
+	res.Statements += stats.Statements
+	if !stats.LastEnd.IsZero() {
+		res.LastEnd = stats.LastEnd
+	}
+	res.StoppedAt = stats.StoppedAt
+	if runErr != nil {
+		return runErr
+	}
+	return closeErr
+}

@@ -1,0 +1,197 @@
+package restore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/pitr-tool/pitr/pkg/binlog"
+)
+
+// recordExecer keeps what an Applier sends, and fails the statement containing failOn.
+type recordExecer struct {
+	stmts  []string
+	failOn string
+}
+
+func (r *recordExecer) Exec(_ context.Context, stmt string) error {
+	if r.failOn != "" && strings.Contains(stmt, r.failOn) {
+		return errors.New("Error 1062 (23000): Duplicate entry")
+	}
+	r.stmts = append(r.stmts, stmt)
+	return nil
+}
+
+func applyFixture(t *testing.T, x Execer, opts ApplierOptions, w Window) (*Applier, Stats, error) {
+	t.Helper()
+	src, err := binlog.OpenFiles(fixtureFiles(t, "dml"), binlog.FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	a := NewApplier(x, opts)
+	st, err := Run(context.Background(), src, a, Config{Window: w})
+	return a, st, err
+}
+
+func TestApplierStatements(t *testing.T) {
+	ck := &Checkpoint{DB: "pitr", Table: "checkpoint", Name: "mysql-bin"}
+	var rec recordExecer
+	a, st, err := applyFixture(t, &rec, ApplierOptions{NoBinlog: true, Checkpoint: ck}, Window{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, rows, last := a.Committed()
+	if n != st.Transactions || rows.Rows() != st.Inserts+st.Updates+st.Deletes || last.End != st.LastEnd {
+		t.Errorf("Committed() = %d %+v %v; Run's stats %+v", n, rows, last, st)
+	}
+	if rec.stmts[0] != "SET SESSION sql_log_bin=0" || !strings.HasPrefix(rec.stmts[len(SessionStatements())+2], "CREATE TABLE IF NOT EXISTS `pitr`.`checkpoint`") {
+		t.Errorf("session: %q", rec.stmts[:8])
+	}
+	// Every transaction: BEGIN, its rows, the checkpoint upsert, COMMIT.
+	var begins, upserts int
+	for i, s := range rec.stmts {
+		switch {
+		case s == "BEGIN":
+			begins++
+		case strings.HasPrefix(s, "INSERT INTO `pitr`.`checkpoint`"):
+			upserts++
+			if rec.stmts[i+1] != "COMMIT" {
+				t.Errorf("statement after the checkpoint: %q", rec.stmts[i+1])
+			}
+		}
+	}
+	if int64(begins) != n || int64(upserts) != n {
+		t.Errorf("%d BEGIN, %d checkpoint upserts, %d transactions", begins, upserts, n)
+	}
+	want := "INSERT INTO `pitr`.`checkpoint` (`name`,`binlog_file`,`binlog_pos`,`gtid`,`source_commit`) VALUES ('mysql-bin','" +
+		last.End.File + "'," + strings.TrimPrefix(last.End.String(), last.End.File+":") + ",'" + last.GTID + "',"
+	if got := rec.stmts[len(rec.stmts)-2]; !strings.HasPrefix(got, want) {
+		t.Errorf("last upsert\n%s\nwant prefix\n%s", got, want)
+	}
+}
+
+// TestApplierResume: with ResumeAfter at a transaction's end, exactly the transactions after it
+// are sent, and the same as a whole run sends for them.
+func TestApplierResume(t *testing.T) {
+	var whole bytes.Buffer
+	a, _, err := applyFixture(t, NewPrintExecer(&whole), ApplierOptions{}, Window{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	// Resume after the third transaction: its end is where the fourth one's comment starts.
+	notes := strings.Split(whole.String(), "\n-- ")
+	var ends []binlog.Position
+	var heads []string
+	for _, n := range notes {
+		if !strings.HasPrefix(n, "mysql-bin.") {
+			continue
+		}
+		head, _, _ := strings.Cut(n, "\n")
+		heads = append(heads, "-- "+head+"\n")
+		span, _, _ := strings.Cut(head, " ")
+		file, rng, _ := strings.Cut(span, ":")
+		_, end, _ := strings.Cut(rng, "-")
+		p, err := binlog.ParsePosition(file + ":" + end)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ends = append(ends, p)
+	}
+	if len(ends) < 5 {
+		t.Fatalf("only %d transactions in the fixture", len(ends))
+	}
+	var part bytes.Buffer
+	p := NewPrintExecer(&part)
+	a, st, err := applyFixture(t, p, ApplierOptions{}, Window{ResumeAfter: ends[2]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	if st.Transactions != int64(len(ends)-3) {
+		t.Errorf("resumed run: %d transactions, want %d", st.Transactions, len(ends)-3)
+	}
+	i := strings.Index(whole.String(), heads[3])
+	j := strings.Index(part.String(), heads[3])
+	if i < 0 || j < 0 || whole.String()[i:] != part.String()[j:] || strings.Contains(part.String()[:j], "BEGIN") {
+		t.Errorf("the resumed run does not send the tail of the whole run (%d, %d)", i, j)
+	}
+}
+
+func TestApplierError(t *testing.T) {
+	rec := recordExecer{failOn: "INSERT INTO `shop`.`order_items`"}
+	_, st, err := applyFixture(t, &rec, ApplierOptions{}, Window{})
+	var se *StatementError
+	var pe *binlog.PosError
+	if !errors.As(err, &se) || !errors.As(err, &pe) {
+		t.Fatalf("err = %v, want a StatementError inside a PosError", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{pe.Pos.String() + ": transaction at " + se.Txn.Start.String(), "Duplicate entry", "statement: INSERT INTO `shop`.`order_items`"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("%q lacks %q", msg, want)
+		}
+	}
+	if rec.stmts[len(rec.stmts)-1] != "ROLLBACK" {
+		t.Errorf("last statement %q, want ROLLBACK", rec.stmts[len(rec.stmts)-1])
+	}
+	if st.Transactions < 0 {
+		t.Error(st)
+	}
+	long := &StatementError{Stmt: strings.Repeat("x", 1000), Err: errors.New("boom")}
+	if got := long.Error(); len(got) > 300 || !strings.Contains(got, "... (1000 bytes)") {
+		t.Errorf("long statement shown as %q", got)
+	}
+}
+
+// TestApplierBatches: statements go in batches (the dry run's text), and a refused statement in
+// a batch is still named alone, after the batch is undone.
+func TestApplierBatches(t *testing.T) {
+	ck := &Checkpoint{DB: "pitr", Table: "checkpoint", Name: "x"}
+	var one, batched bytes.Buffer
+	a, _, err := applyFixture(t, NewPrintExecer(&one), ApplierOptions{Checkpoint: ck}, Window{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	var rec recordExecer
+	if _, _, err := applyFixture(t, &rec, ApplierOptions{Checkpoint: ck, MaxBatch: 300}, Window{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range rec.stmts {
+		batched.WriteString(q + ";\n")
+	}
+	var noComments strings.Builder
+	for _, line := range strings.SplitAfter(one.String(), "\n") {
+		if !strings.HasPrefix(line, "-- ") {
+			noComments.WriteString(line)
+		}
+	}
+	if !strings.Contains(batched.String(), ";\n"+savepoint+";\n") {
+		t.Error("no batch inside a transaction started with a savepoint")
+	}
+	// Without the savepoints, the batched text is what single statements print.
+	if got := strings.ReplaceAll(batched.String(), savepoint+";\n", ""); got != noComments.String() {
+		t.Errorf("batched text differs from single statements:\n%.3000s\n---\n%.3000s", got, noComments.String())
+	}
+	if len(rec.stmts) >= strings.Count(noComments.String(), ";\n") {
+		t.Errorf("%d round trips for %d statements", len(rec.stmts), strings.Count(noComments.String(), ";\n"))
+	}
+
+	bad := recordExecer{failOn: "INSERT INTO `shop`.`order_items`"}
+	_, _, err = applyFixture(t, &bad, ApplierOptions{Checkpoint: ck, MaxBatch: 300}, Window{})
+	var se *StatementError
+	if !errors.As(err, &se) || !strings.HasPrefix(se.Stmt, "INSERT INTO `shop`.`order_items`") || strings.Contains(se.Stmt, ";\n") {
+		t.Fatalf("err = %v, want the one refused statement", err)
+	}
+	undo := false
+	for _, q := range bad.stmts {
+		undo = undo || q == "ROLLBACK" || q == "ROLLBACK TO SAVEPOINT pitr_batch"
+	}
+	if !undo {
+		t.Errorf("the failed batch was not undone: %q", bad.stmts[len(bad.stmts)-3:])
+	}
+}
