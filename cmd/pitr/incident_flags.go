@@ -19,6 +19,8 @@ type incidentOptions struct {
 	stopGTID       string
 	stopBeforeDrop bool
 	fromBackup     string
+	rewriteDBs     []string
+	rewriteTables  []string
 }
 
 func (o *incidentOptions) AddFlags(fs *pflag.FlagSet) {
@@ -27,6 +29,8 @@ func (o *incidentOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.skipGTIDs, "skip-gtids", "", "drop exactly these transactions (`GTIDS`) and carry on")
 	fs.StringVar(&o.stopGTID, "stop-gtid", "", "stop before the transaction with this `GTID`")
 	fs.StringVar(&o.fromBackup, "from-backup", "", "start where this backup ends: a mysqldump/mariadb-dump file (--master-data, .gz too), xtrabackup_binlog_info, mydumper metadata, MySQL Shell @.json, or their folder; its GTIDs are skipped")
+	fs.StringArrayVar(&o.rewriteDBs, "rewrite-db", nil, "write rows of database OLD into NEW (`OLD=NEW`; repeatable)")
+	fs.StringArrayVar(&o.rewriteTables, "rewrite-table", nil, "write rows of one table under another name (`db.t=db2.t2`; repeatable)")
 	fs.BoolVar(&o.stopBeforeDrop, "stop-before-drop", false, "stop before the first DROP TABLE, TRUNCATE, DROP DATABASE or RENAME that takes a kept table away")
 }
 
@@ -55,6 +59,11 @@ func (o incidentOptions) apply(cfg *restore.Config, start *binlog.Position, log 
 		*f.dst = set
 	}
 	cfg.Window.StopBeforeDrop = o.stopBeforeDrop
+	rw, err := restore.ParseRewrite(o.rewriteDBs, o.rewriteTables)
+	if err != nil {
+		return usagef(err)
+	}
+	cfg.Render.Rewrite = rw
 	if o.fromBackup == "" {
 		return nil
 	}

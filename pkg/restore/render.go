@@ -17,6 +17,7 @@ var ErrRowTooLarge = errors.New("row does not fit in --max-allowed-packet")
 
 // RenderOptions shapes the statements.
 type RenderOptions struct {
+	Rewrite   *Rewrite // table names to write instead of the source's; nil keeps them
 	Batch     int // rows per INSERT; 1 or less means one row per statement
 	MaxPacket int // no statement may be longer (bytes)
 }
@@ -119,7 +120,7 @@ func (r *Renderer) Row(ctx context.Context, kind binlog.RowsKind, tm *binlog.Tab
 		}
 		b := r.stmt[:0]
 		b = append(b, "UPDATE "...)
-		b = appendTable(b, tm)
+		b = r.appendTable(b, tm)
 		b = append(b, " SET "...)
 		n := 0
 		for i := range after {
@@ -150,7 +151,7 @@ func (r *Renderer) Row(ctx context.Context, kind binlog.RowsKind, tm *binlog.Tab
 		}
 		b := r.stmt[:0]
 		b = append(b, "DELETE FROM "...)
-		b = appendTable(b, tm)
+		b = r.appendTable(b, tm)
 		b, err := appendWhere(b, tm, before)
 		if err != nil {
 			return err
@@ -193,7 +194,7 @@ func (r *Renderer) insert(ctx context.Context, tm *binlog.TableMap, after []binl
 	if r.pending == nil {
 		s := r.stmt[:0]
 		s = append(s, "INSERT INTO "...)
-		s = appendTable(s, tm)
+		s = r.appendTable(s, tm)
 		s = append(s, " ("...)
 		n := 0
 		r.pendPresent = r.pendPresent[:0]
@@ -250,10 +251,11 @@ func (r *Renderer) Flush(ctx context.Context) error {
 	return r.sink.Write(ctx, r.stmt)
 }
 
-func appendTable(b []byte, tm *binlog.TableMap) []byte {
-	b = appendIdent(b, tm.Schema)
+func (r *Renderer) appendTable(b []byte, tm *binlog.TableMap) []byte {
+	db, table := r.opts.Rewrite.target(tm)
+	b = appendIdent(b, db)
 	b = append(b, '.')
-	return appendIdent(b, tm.Table)
+	return appendIdent(b, table)
 }
 
 // appendWhere identifies the before-image row: by its primary key when the binlog names one and

@@ -148,3 +148,28 @@ func TestLiterals(t *testing.T) {
 		}
 	}
 }
+
+func TestParseRewrite(t *testing.T) {
+	rw, err := ParseRewrite([]string{"shop=shop_restore"}, []string{"shop.orders=x.o2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ db, table, want string }{
+		{"shop", "orders", "x.o2"}, {"shop", "items", "shop_restore.items"}, {"crm", "c", "crm.c"},
+	} {
+		db, table := rw.target(&binlog.TableMap{Schema: tc.db, Table: tc.table})
+		if db+"."+table != tc.want {
+			t.Errorf("%s.%s → %s.%s, want %s", tc.db, tc.table, db, table, tc.want)
+		}
+	}
+	for _, bad := range [][2][]string{
+		{{"shop"}, nil}, {{"a=b", "a=c"}, nil}, {{"a.b=c"}, nil}, {nil, {"shop=x"}}, {nil, {"a.b=c"}}, {nil, {"a.b=c.d", "a.b=e.f"}},
+	} {
+		if _, err := ParseRewrite(bad[0], bad[1]); err == nil {
+			t.Errorf("ParseRewrite(%q, %q): want an error", bad[0], bad[1])
+		}
+	}
+	if rw, err := ParseRewrite(nil, nil); rw != nil || err != nil {
+		t.Errorf("no rules: %v, %v", rw, err)
+	}
+}

@@ -1,0 +1,67 @@
+-- pitr dev replay
+-- binlogs: mysql-bin.000002 mysql-bin.000003 mysql-bin.000004
+SET NAMES utf8mb4;
+SET time_zone='+00:00';
+SET sql_mode='NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES';
+SET foreign_key_checks=1;
+SET unique_checks=1;
+
+-- mysql-bin.000002:1507-1888 committed 2024-01-01 00:01:00 UTC GTID 0-1-7 server 1
+BEGIN;
+INSERT INTO `crm2`.`cust` (`id`,`name`,`email`) VALUES (1,'Ann','ann@example.com');
+INSERT INTO `crm2`.`cust` (`id`,`name`,`email`) VALUES (2,'Bob',NULL);
+INSERT INTO `crm2`.`cust` (`id`,`name`,`email`) VALUES (3,'Cé','ce@example.com');
+COMMIT; -- 3 rows (3 inserted, 0 updated, 0 deleted)
+
+-- mysql-bin.000002:1888-2689 committed 2024-01-01 00:02:00 UTC GTID 0-1-8 server 1
+BEGIN;
+INSERT INTO `shop_restore`.`orders` (`id`,`customer`,`total`,`note`,`created`) VALUES (1,1,10.50,'first','2024-01-01 00:02:00.123456');
+INSERT INTO `shop_restore`.`order_items` (`order_id`,`sku`,`qty`) VALUES (1,'A-1',2);
+INSERT INTO `shop_restore`.`order_items` (`order_id`,`sku`,`qty`) VALUES (1,'B-2',1);
+INSERT INTO `other`.`audit2` (`msg`) VALUES ('order 1');
+COMMIT; -- 4 rows (4 inserted, 0 updated, 0 deleted)
+
+-- mysql-bin.000002:2689-3281 committed 2024-01-01 00:03:00 UTC GTID 0-1-9 server 1
+BEGIN;
+INSERT INTO `shop_restore`.`orders` (`id`,`customer`,`total`,`note`,`created`) VALUES (2,2,99.99,NULL,'2024-01-01 00:03:00.000000');
+UPDATE `crm2`.`cust` SET `id`=2, `name`='Bob', `email`='bob@example.com' WHERE `id`=2 LIMIT 1;
+COMMIT; -- 2 rows (1 inserted, 1 updated, 0 deleted)
+
+-- mysql-bin.000003:342-795 committed 2024-01-01 00:05:00 UTC GTID 0-1-10 server 1
+BEGIN;
+UPDATE `shop_restore`.`orders` SET `id`=1, `customer`=1, `total`=21.00, `note`='first doubled', `created`='2024-01-01 00:02:00.123456' WHERE `id`=1 LIMIT 1;
+UPDATE `shop_restore`.`orders` SET `id`=2, `customer`=2, `total`=199.98, `note`=' doubled', `created`='2024-01-01 00:03:00.000000' WHERE `id`=2 LIMIT 1;
+COMMIT; -- 2 rows (0 inserted, 2 updated, 0 deleted)
+
+-- mysql-bin.000003:997-1258 committed 2024-01-01 00:07:00 UTC GTID 0-1-12 server 1
+BEGIN;
+INSERT INTO `other`.`audit2` (`msg`,`at`) VALUES ('after alter',7);
+COMMIT; -- 1 rows (1 inserted, 0 updated, 0 deleted)
+
+-- mysql-bin.000003:1258-1533 committed 2024-01-01 00:07:00 UTC GTID 0-1-13 server 1
+BEGIN;
+DELETE FROM `shop_restore`.`order_items` WHERE `order_id`=1 AND `sku`='B-2' LIMIT 1;
+COMMIT; -- 1 rows (0 inserted, 0 updated, 1 deleted)
+
+-- mysql-bin.000003:1533-2019 committed 2024-01-01 00:08:00 UTC GTID 0-1-14 server 1
+BEGIN;
+INSERT INTO `shop_restore`.`orders` (`id`,`customer`,`total`,`note`,`created`) VALUES (4,1,5.00,'a','2024-01-01 00:08:00.000000');
+INSERT INTO `shop_restore`.`orders` (`id`,`customer`,`total`,`note`,`created`) VALUES (5,1,6.00,'b','2024-01-01 00:08:00.000000');
+INSERT INTO `shop_restore`.`orders` (`id`,`customer`,`total`,`note`,`created`) VALUES (6,2,7.00,'c','2024-01-01 00:08:00.000000');
+COMMIT; -- 3 rows (3 inserted, 0 updated, 0 deleted)
+
+-- mysql-bin.000004:342-587 committed 2024-01-01 00:09:00 UTC GTID 0-1-15 server 1
+BEGIN;
+DELETE FROM `other`.`audit2` WHERE `msg`<=>CAST('order 1' AS BINARY) AND `at`<=>NULL LIMIT 1;
+DELETE FROM `other`.`audit2` WHERE `msg`<=>CAST('after alter' AS BINARY) AND `at`<=>7 LIMIT 1;
+COMMIT; -- 2 rows (0 inserted, 0 updated, 2 deleted)
+
+-- mysql-bin.000004:587-861 committed 2024-01-01 00:10:00 UTC GTID 0-1-16 server 1
+BEGIN;
+DELETE FROM `crm2`.`cust` WHERE `id`=3 LIMIT 1;
+COMMIT; -- 1 rows (0 inserted, 0 updated, 1 deleted)
+
+-- mysql-bin.000004:1075-1374 committed 2024-01-01 00:12:00 UTC GTID 0-1-18 server 1
+BEGIN;
+INSERT INTO `crm2`.`cust` (`id`,`name`,`email`) VALUES (4,'Dee','dee@example.com');
+COMMIT; -- 1 rows (1 inserted, 0 updated, 0 deleted)
