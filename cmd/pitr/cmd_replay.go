@@ -149,6 +149,10 @@ func runReplay(ctx context.Context, o replayOptions, g *globalOptions, args []st
 	if err != nil {
 		return err
 	}
+	if err := o.incident.writeBackupData(ctx, sink, o.tables); err != nil {
+		finish(err)
+		return err
+	}
 	stats, runErr := restore.Run(ctx, src, sink, cfg)
 	closeErr := finish(runErr)
 	if runErr != nil {

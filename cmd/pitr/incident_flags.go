@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -19,6 +22,7 @@ type incidentOptions struct {
 	stopGTID       string
 	stopBeforeDrop bool
 	fromBackup     string
+	withData       bool
 	rewriteDBs     []string
 	rewriteTables  []string
 }
@@ -31,6 +35,7 @@ func (o *incidentOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.fromBackup, "from-backup", "", "start where this backup ends: a mysqldump/mariadb-dump file (--master-data, .gz too), xtrabackup_binlog_info, mydumper metadata, MySQL Shell @.json, or their folder; its GTIDs are skipped")
 	fs.StringArrayVar(&o.rewriteDBs, "rewrite-db", nil, "write rows of database OLD into NEW (`OLD=NEW`; repeatable)")
 	fs.StringArrayVar(&o.rewriteTables, "rewrite-table", nil, "write rows of one table under another name (`db.t=db2.t2`; repeatable)")
+	fs.BoolVar(&o.withData, "with-backup-data", false, "print the --table tables' CREATE TABLE and rows from the --from-backup logical backup first, so the output rebuilds them in an empty server")
 	fs.BoolVar(&o.stopBeforeDrop, "stop-before-drop", false, "stop before the first DROP TABLE, TRUNCATE, DROP DATABASE or RENAME that takes a kept table away")
 }
 
@@ -84,5 +89,32 @@ func (o incidentOptions) apply(cfg *restore.Config, start *binlog.Position, log 
 		cfg.Window.ExcludeGTIDs = b.GTIDs
 	}
 	log.Info("starting where the backup ends", "backup", b.Kind, "file", b.Path, "start", b.Start.String(), "gtids", b.GTIDs.String())
+	return nil
+}
+
+// writeBackupData prints, before the replay, each selected table as the logical backup holds it.
+func (o incidentOptions) writeBackupData(ctx context.Context, sink restore.Sink, tables []string) error {
+	if !o.withData {
+		return nil
+	}
+	if o.fromBackup == "" {
+		return usagef(errors.New("--with-backup-data needs --from-backup"))
+	}
+	if len(tables) == 0 {
+		return usagef(errors.New("--with-backup-data needs the tables to rebuild, as --table db.table"))
+	}
+	w, ok := sink.(interface{ Preamble() io.Writer })
+	if !ok {
+		return usagef(errors.New("--with-backup-data prints SQL: leave out --target and pipe the output into the server"))
+	}
+	for _, t := range tables {
+		db, table, _ := strings.Cut(t, ".")
+		if strings.ContainsAny(t, "*?[") {
+			return usagef(fmt.Errorf("--with-backup-data: --table %q is a pattern; name each table", t))
+		}
+		if err := restore.Extract(ctx, w.Preamble(), o.fromBackup, db, table); err != nil {
+			return err
+		}
+	}
 	return nil
 }

@@ -47,7 +47,7 @@ func newRootCmd() *cobra.Command {
 		return nil
 	}
 	root.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
-	root.AddCommand(newReplayCmd(g), newFindCmd(g), newFetchCmd(g), newVersionCmd())
+	root.AddCommand(newReplayCmd(g), newFindCmd(g), newExtractCmd(), newFetchCmd(g), newVersionCmd())
 	return root
 }
 

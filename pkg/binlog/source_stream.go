@@ -423,7 +423,7 @@ func (s *stream) next(ctx context.Context) (rawEvent, error) {
 		if s.st == nil {
 			if err := s.start(ctx); err != nil {
 				if !s.lost.IsZero() && retryable(err) && time.Since(s.lost) < s.opts.Reconnect {
-					s.log.Warn("reconnecting to the source server failed; retrying", slog.String("server", s.opts.Name), slog.Any("err", err))
+					s.log.Warn("reconnecting to the source server failed; retrying", slog.String("server", s.opts.Name), slog.String("err", rootCause(err).Error()))
 					select {
 					case <-ctx.Done():
 						return rawEvent{}, ctx.Err()
@@ -448,7 +448,7 @@ func (s *stream) next(ctx context.Context) (rawEvent, error) {
 				// Resume at the next event not yet handed out: a transaction the drop cut in two
 				// continues exactly where it stopped.
 				s.log.Warn("connection to the source server lost; reconnecting", slog.String("server", s.opts.Name),
-					slog.String("resume", s.pos().String()), slog.Any("err", rootCause(err)))
+					slog.String("resume", s.pos().String()), slog.String("err", rootCause(err).Error()))
 				s.lost = time.Now()
 				continue
 			}

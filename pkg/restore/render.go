@@ -18,8 +18,8 @@ var ErrRowTooLarge = errors.New("row does not fit in --max-allowed-packet")
 // RenderOptions shapes the statements.
 type RenderOptions struct {
 	Rewrite   *Rewrite // table names to write instead of the source's; nil keeps them
-	Batch     int // rows per INSERT; 1 or less means one row per statement
-	MaxPacket int // no statement may be longer (bytes)
+	Batch     int      // rows per INSERT; 1 or less means one row per statement
+	MaxPacket int      // no statement may be longer (bytes)
 }
 
 // SessionStatements are the settings under which rendered literals mean exactly the stored

@@ -63,6 +63,10 @@ func (s *SQLWriter) write(b []byte) error {
 	return s.err
 }
 
+// Preamble is where SQL that must run before the replay goes, such as a table rebuilt from a
+// backup; it precedes everything the Sink writes.
+func (s *SQLWriter) Preamble() io.Writer { return s.w }
+
 // Session implements Sink.
 func (s *SQLWriter) Session(_ context.Context, stmts []string) error {
 	for _, c := range s.comment {
