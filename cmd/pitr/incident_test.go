@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -139,4 +140,95 @@ func tableRows(tb testing.TB, db *sql.DB, table string) (string, []string) {
 		out = append(out, r)
 	}
 	return sum.String, out
+}
+
+// TestIncidentMassDelete: a DELETE without WHERE empties a table. pitr find names the
+// transaction; replaying from the backup (xtrabackup- and mydumper-style metadata written from
+// the server's own coordinates, the data restored from a dump taken at the same moment) up to
+// it, by position and by GTID, gives the table as it was just before.
+func TestIncidentMassDelete(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts MariaDB servers")
+	}
+	ctx := context.Background()
+	src := mariadbtest.Start(t, mariadbtest.Options{})
+	mustScript(t, src, `CREATE DATABASE shop; CREATE TABLE shop.items (id INT PRIMARY KEY, name VARCHAR(30), price DECIMAL(8,2));
+INSERT INTO shop.items VALUES (1, 'a', 1.00), (2, 'b', 2.00), (3, 'c', 3.00);`)
+	// The backup: data from a dump, coordinates as xtrabackup and mydumper record them.
+	data, err := exec.Command("mariadb-dump", "--no-defaults", "-uroot", "--socket="+src.Socket, "--single-transaction",
+		"--master-data=2", "--gtid", "--databases", "shop").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file, pos, doDB, ignoreDB, gtid string
+	if err := src.DB.QueryRow("SHOW MASTER STATUS").Scan(&file, &pos, &doDB, &ignoreDB); err != nil {
+		t.Fatal(err)
+	}
+	src.DB.QueryRow("SELECT @@gtid_binlog_pos").Scan(&gtid)
+	dir := t.TempDir()
+	xb := filepath.Join(dir, "xtrabackup_binlog_info")
+	os.WriteFile(xb, []byte(file+"\t"+pos+"\t"+gtid+"\n"), 0o644)
+	mydumper := filepath.Join(dir, "metadata")
+	os.WriteFile(mydumper, []byte("Started dump at: 2024-01-01 00:00:00\nSHOW MASTER STATUS:\n\tLog: "+file+"\n\tPos: "+pos+"\n\tGTID:"+gtid+"\n\nFinished dump at: 2024-01-01 00:00:01\n"), 0o644)
+
+	mustScript(t, src, `INSERT INTO shop.items VALUES (4, 'd', 4.00); UPDATE shop.items SET price = price + 10 WHERE id = 2; DELETE FROM shop.items WHERE id = 3;`)
+	wantSum, wantRows := tableRows(t, src.DB, "shop.items")
+	mustScript(t, src, `DELETE FROM shop.items; INSERT INTO shop.items VALUES (9, 'after', 9.00);`)
+	src.FlushBinlogs(ctx)
+	files, err := src.BinlogFiles(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var found bytes.Buffer
+	if err := runFind(ctx, findOptions{rows: 2, json: true, tables: []string{"shop.items"}}, &globalOptions{quiet: true}, files, &found); err != nil {
+		t.Fatal(err)
+	}
+	var list []struct{ Start, What, GTID string }
+	if err := json.Unmarshal(found.Bytes(), &list); err != nil {
+		t.Fatal(err)
+	}
+	var mass struct{ Start, What, GTID string }
+	for _, f := range list {
+		if f.What == "MASS DELETE" {
+			mass = f
+		}
+	}
+	if mass.Start == "" || mass.GTID == "" {
+		t.Fatalf("find did not name the mass delete: %s", found.String())
+	}
+
+	for _, tc := range []struct {
+		name   string
+		backup string
+		stop   func(o *replayOptions)
+	}{
+		{"xtrabackup, by position", xb, func(o *replayOptions) { o.stopPosition = mass.Start }},
+		{"mydumper, by GTID", mydumper, func(o *replayOptions) { o.incident.stopGTID = mass.GTID }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dst := mariadbtest.Start(t, mariadbtest.Options{NoBinlog: true})
+			restore := dst.Client(ctx)
+			restore.Stdin = bytes.NewReader(data)
+			if msg, err := restore.CombinedOutput(); err != nil {
+				t.Fatalf("restoring the dump: %v\n%s", err, msg)
+			}
+			o := replayOptions{timezone: "UTC", batch: 1, maxPacket: "64M", tables: []string{"shop.items"}}
+			o.incident.fromBackup = tc.backup
+			tc.stop(&o)
+			var replay bytes.Buffer
+			if err := runReplay(ctx, o, &globalOptions{quiet: true}, files, &replay); err != nil {
+				t.Fatal(err)
+			}
+			cmd := dst.Client(ctx)
+			cmd.Stdin = &replay
+			if msg, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("applying: %v\n%s", err, msg)
+			}
+			gotSum, gotRows := tableRows(t, dst.DB, "shop.items")
+			if gotSum != wantSum || strings.Join(gotRows, "\n") != strings.Join(wantRows, "\n") {
+				t.Errorf("want %s %v, got %s %v", wantSum, wantRows, gotSum, gotRows)
+			}
+		})
+	}
 }
