@@ -42,7 +42,7 @@ func newRootCmd() *cobra.Command {
 	// Without this, cobra answers an unknown command with a multi-line message and exit code 1.
 	root.Args = func(_ *cobra.Command, args []string) error {
 		if len(args) > 0 {
-			return usagef(fmt.Errorf("unknown command %q (commands: replay, fetch, version; see pitr --help)", args[0]))
+			return usagef(fmt.Errorf("unknown command %q (commands: replay, find, extract, fetch, version; see pitr --help)", args[0]))
 		}
 		return nil
 	}

@@ -213,7 +213,8 @@ func (s *stream) inspect(ctx context.Context) error {
 		return fmt.Errorf("%s: %w", s.opts.Name, ErrSourceNoBinlog)
 	}
 	// Registering as a replica needs REPLICATION SLAVE, which nothing above checked; the dump's
-	// own refusal would come later, as an error packet on the stream.
+	// own refusal would come later, at the first event. A user with a role (a grant line without
+	// ON) may have it through the role: then the server decides.
 	r, err = c.Execute("SHOW GRANTS")
 	if err == nil {
 		ok := false
@@ -221,7 +222,7 @@ func (s *stream) inspect(ctx context.Context) error {
 			g, _ := r.GetString(i, 0)
 			g = strings.ToUpper(g)
 			ok = ok || strings.Contains(g, "ALL PRIVILEGES ON *.*") || strings.Contains(g, "REPLICATION SLAVE") ||
-				strings.Contains(g, "REPLICATION REPLICA")
+				strings.Contains(g, "REPLICATION REPLICA") || !strings.Contains(g, " ON ")
 		}
 		if !ok {
 			return fmt.Errorf("%s: %w", s.opts.Name, ErrSourcePrivilege)
