@@ -14,7 +14,7 @@ import (
 )
 
 // askPassword is what a bare --<prefix>-password (no value) leaves in the field: prompt for it.
-const askPassword = "\x00ask"
+const askPassword = "(ask)"
 
 // connFlags are the flags of one server connection (--target-host, ..., or --source-host, ...).
 type connFlags struct {

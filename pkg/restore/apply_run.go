@@ -91,6 +91,9 @@ func Apply(ctx context.Context, cfg ApplyConfig) (ApplyResult, error) {
 
 var errConnect = errors.New("connect to the target")
 
+// checkpointLockWait is how long a run waits for the session of a dead one to end.
+const checkpointLockWait = 60 * time.Second
+
 type wrapped struct {
 	msg  string
 	kind error
@@ -108,6 +111,9 @@ func applyOnce(ctx context.Context, cfg ApplyConfig, res *ApplyResult, first boo
 	defer conn.Close()
 	var from CheckpointState
 	if cfg.Checkpoint != nil {
+		if err := cfg.Checkpoint.Lock(ctx, conn, checkpointLockWait); err != nil {
+			return err
+		}
 		st, ok, err := cfg.Checkpoint.Read(ctx, conn)
 		if err != nil {
 			return err

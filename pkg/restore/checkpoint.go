@@ -2,7 +2,9 @@ package restore
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -77,16 +79,35 @@ func (c *Checkpoint) upsert(b []byte, end binlog.Position, gtid string, commit t
 		"`gtid`=VALUES(`gtid`),`source_commit`=VALUES(`source_commit`)"...)
 }
 
+// Lock takes the checkpoint's named lock (GET_LOCK) for the session, waiting up to wait for
+// it. Call it before Read: the server session of a run that died (kill -9, a lost connection)
+// may still be executing its last batch, COMMIT included, and holds the lock until it ends. Read
+// before that session is gone could see the checkpoint before that commit and apply the
+// transaction again. The lock also keeps two applies of one checkpoint from running at once.
+func (c *Checkpoint) Lock(ctx context.Context, conn *sql.Conn, wait time.Duration) error {
+	sum := sha256.Sum256([]byte(c.DB + "." + c.Table + "/" + c.Name))
+	q := fmt.Sprintf("SELECT GET_LOCK('pitr-%s', %d)", hex.EncodeToString(sum[:16]), int(wait.Seconds()))
+	var got sql.NullInt64
+	if err := conn.QueryRowContext(ctx, q).Scan(&got); err != nil {
+		return fmt.Errorf("lock checkpoint %s.%s %q: %w", c.DB, c.Table, c.Name, err)
+	}
+	if got.Int64 != 1 {
+		return fmt.Errorf("checkpoint %s.%s %q: %w", c.DB, c.Table, c.Name, ErrCheckpointBusy)
+	}
+	return nil
+}
+
+// ErrCheckpointBusy means another session holds a checkpoint's lock: another apply of the same
+// replay is running.
+var ErrCheckpointBusy = errors.New("another session is applying to this checkpoint (its lock is held); wait for it, or stop it")
+
 // Read returns the checkpoint row, or ok == false when there is none (nor the table).
 func (c *Checkpoint) Read(ctx context.Context, conn *sql.Conn) (st CheckpointState, ok bool, err error) {
 	// The name as a hex literal: the session's sql_mode is not known yet.
 	q := append([]byte("SELECT `binlog_file`, `binlog_pos`, `gtid` FROM "), c.appendTable(nil)...)
 	q = append(q, " WHERE `name` = CONVERT("...)
 	q = appendHex(q, []byte(c.Name))
-	// FOR UPDATE waits for a transaction that still holds the row: the COMMIT of a run that was
-	// killed (kill -9, a lost connection) may still be in progress on the server. A plain
-	// consistent read would see the row before that commit and apply the transaction again.
-	q = append(q, " USING utf8mb4) FOR UPDATE"...)
+	q = append(q, " USING utf8mb4)"...)
 	err = conn.QueryRowContext(ctx, string(q)).Scan(&st.End.File, &st.End.Offset, &st.GTID)
 	var me *mysql.MySQLError
 	switch {
