@@ -32,6 +32,7 @@ type replayOptions struct {
 	batch         int
 	maxPacket     string
 	incident      incidentOptions // GTID and stop-before-drop flags: see incident_flags.go
+	schema        string
 	apply         applyOptions    // --target and friends: see apply.go
 	stream        streamOptions   // --source and friends: see source.go
 }
@@ -51,6 +52,7 @@ func (o *replayOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.batch, "batch", 1, "fold up to `N` consecutive inserts into one table into one INSERT")
 	fs.StringVar(&o.maxPacket, "max-allowed-packet", "64M", "longest statement to write, in bytes (K, M, G suffixes; with a target, at most its max_allowed_packet)")
 	o.incident.AddFlags(fs)
+	fs.StringVar(&o.schema, "schema", "", "column names for binlogs without them (binlog_row_metadata=MINIMAL): CREATE TABLE statements from a mysqldump/mariadb-dump `FILE` (schema-only or full, .gz too) or a mydumper folder; checked against every table map")
 	o.apply.AddFlags(fs)
 	o.stream.AddFlags(fs, true)
 }
@@ -114,6 +116,11 @@ func (o replayOptions) config(log *slog.Logger) (binlog.Position, restore.Config
 	}
 	if err := o.incident.apply(&cfg, &start, log); err != nil {
 		return start, cfg, err
+	}
+	if o.schema != "" {
+		if cfg.Schema, err = restore.LoadSchema(context.Background(), o.schema); err != nil {
+			return start, cfg, fmt.Errorf("--schema: %w", err)
+		}
 	}
 	if o.batch < 1 {
 		return start, cfg, usagef(fmt.Errorf("--batch %d: must be at least 1", o.batch))

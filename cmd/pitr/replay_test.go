@@ -39,6 +39,9 @@ func TestCLIGolden(t *testing.T) {
 			o.startPosition, o.stopPosition = "mysql-bin.000002:2689", "mysql-bin.000003:1533"
 		}},
 		{name: "bare_stop_pos", fixture: "dml", opts: func(o *replayOptions) { o.stopPosition = "3281" }},
+		{name: "schema", fixture: "types_minimal", opts: func(o *replayOptions) {
+			o.schema, o.tables = filepath.Join("..", "..", "testdata", "types_minimal", "schema.sql"), []string{"fx.gen", "fx.nokey"}
+		}},
 		{name: "rewrite", fixture: "dml", opts: func(o *replayOptions) {
 			o.incident.rewriteDBs, o.incident.rewriteTables = []string{"shop=shop_restore"}, []string{"crm.customers=crm2.cust", "shop.audit=other.audit2"}
 		}},

@@ -27,8 +27,13 @@ func openSource(ctx context.Context, o replayOptions, start binlog.Position, cfg
 		return nil, "", err
 	}
 	// Reading and row decoding run on a second core, ahead of rendering.
-	keep := cfg.Filter.Clone()
-	src := binlog.NewPrefetcher(files, 4, keep.KeepTable)
+	keep := cfg.Filter.Clone().KeepTable
+	if cfg.Schema != nil {
+		// Rows of a table whose signedness only the schema knows must be decoded after the
+		// schema is applied, on the consumer's side.
+		keep = nil
+	}
+	src := binlog.NewPrefetcher(files, 4, keep)
 	if stop := cfg.Window.StopPos; stop.File == "" && !stop.IsZero() {
 		cfg.Window.StopPos.File = filepath.Base(files.Files()[0])
 	}

@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -45,9 +46,17 @@ func run(ctx context.Context, testdata, only string) error {
 	return nil
 }
 
-// options reads "-- options: row_image=X row_metadata=Y" from the script's first lines.
-func options(script string) (mariadbtest.Options, error) {
-	var o mariadbtest.Options
+// fixtureOptions is what a script's "-- options:" line asks for.
+type fixtureOptions struct {
+	server     mariadbtest.Options
+	script     string // run this script (relative to the case folder) instead of the file itself
+	schemaDump bool   // also write schema.sql: mariadb-dump --no-data of the script's databases
+}
+
+// options reads "-- options: row_image=X row_metadata=Y [script=PATH] [schema_dump=1]" from the
+// script's first lines.
+func options(script string) (fixtureOptions, error) {
+	var o fixtureOptions
 	f, err := os.Open(script)
 	if err != nil {
 		return o, err
@@ -64,9 +73,13 @@ func options(script string) (mariadbtest.Options, error) {
 			k, v, _ := strings.Cut(kv, "=")
 			switch k {
 			case "row_image":
-				o.RowImage = v
+				o.server.RowImage = v
 			case "row_metadata":
-				o.RowMetadata = v
+				o.server.RowMetadata = v
+			case "script":
+				o.script = v
+			case "schema_dump":
+				o.schemaDump = v == "1"
 			default:
 				return o, fmt.Errorf("unknown option %q", k)
 			}
@@ -81,6 +94,9 @@ func generate(ctx context.Context, dir, script string) error {
 	if err != nil {
 		return err
 	}
+	if opts.script != "" {
+		script = filepath.Join(dir, opts.script)
+	}
 	sql, err := os.ReadFile(script)
 	if err != nil {
 		return err
@@ -90,7 +106,7 @@ func generate(ctx context.Context, dir, script string) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	srv, err := mariadbtest.Launch(ctx, tmp, opts)
+	srv, err := mariadbtest.Launch(ctx, tmp, opts.server)
 	if err != nil {
 		return err
 	}
@@ -126,6 +142,11 @@ func generate(ctx context.Context, dir, script string) error {
 			return err
 		}
 	}
+	if opts.schemaDump {
+		if err := dumpSchema(ctx, srv, filepath.Join(dir, "schema.sql")); err != nil {
+			return err
+		}
+	}
 	var version string
 	if err := srv.DB.QueryRowContext(ctx, "SELECT VERSION()").Scan(&version); err != nil {
 		return err
@@ -149,4 +170,26 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	return out.Close()
+}
+
+// dumpSchema writes the CREATE statements of every database the script made, as
+// `mariadb-dump --no-data` prints them: the schema a user passes to pitr replay --schema.
+func dumpSchema(ctx context.Context, srv *mariadbtest.Server, path string) error {
+	rows, err := srv.DB.QueryContext(ctx, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME NOT IN ('mysql','information_schema','performance_schema','sys','test') ORDER BY 1")
+	if err != nil {
+		return err
+	}
+	var dbs []string
+	for rows.Next() {
+		var d string
+		rows.Scan(&d)
+		dbs = append(dbs, d)
+	}
+	rows.Close()
+	args := append([]string{"--no-defaults", "-uroot", "--socket=" + srv.Socket, "--no-data", "--skip-dump-date", "--databases"}, dbs...)
+	out, err := exec.CommandContext(ctx, "mariadb-dump", args...).Output()
+	if err != nil {
+		return fmt.Errorf("mariadb-dump: %w", err)
+	}
+	return os.WriteFile(path, out, 0o644)
 }

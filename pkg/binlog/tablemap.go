@@ -34,6 +34,7 @@ type Column struct {
 	Enum      [][]byte
 	Set       [][]byte
 	Invisible bool
+	Generated bool // from a schema source: the server computes the value, so SQL leaves it out
 
 	// Derived for decoding.
 	fsp       int // TIME2/DATETIME2/TIMESTAMP2

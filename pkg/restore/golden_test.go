@@ -81,6 +81,7 @@ func TestGolden(t *testing.T) {
 		{name: "all", fixture: "minimal_metadata"},
 		{name: "all", fixture: "types"},
 		{name: "batch50", fixture: "types", cfg: Config{Render: RenderOptions{Batch: 50}}},
+		{name: "with_schema", fixture: "types_minimal", cfg: Config{Schema: mustSchema(t, "types_minimal")}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.fixture+"/"+tc.name, func(t *testing.T) {
@@ -267,4 +268,13 @@ func TestRemovalParse(t *testing.T) {
 			t.Errorf("%q: got %q, want %q", tc.sql, got, tc.want)
 		}
 	}
+}
+
+func mustSchema(tb testing.TB, fixture string) *Catalog {
+	tb.Helper()
+	c, err := LoadSchema(context.Background(), filepath.Join("..", "..", "testdata", fixture, "schema.sql"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
 }

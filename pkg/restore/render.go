@@ -124,7 +124,7 @@ func (r *Renderer) Row(ctx context.Context, kind binlog.RowsKind, tm *binlog.Tab
 		b = append(b, " SET "...)
 		n := 0
 		for i := range after {
-			if after[i].Kind == binlog.ValAbsent {
+			if after[i].Kind == binlog.ValAbsent || tm.Columns[i].Generated {
 				continue
 			}
 			if n > 0 {
@@ -173,7 +173,7 @@ func (r *Renderer) insert(ctx context.Context, tm *binlog.TableMap, after []binl
 	// The row's VALUES tuple first, so we know whether it still fits the pending statement.
 	b := append(r.row[:0], '(')
 	for i := range after {
-		if after[i].Kind == binlog.ValAbsent {
+		if after[i].Kind == binlog.ValAbsent || tm.Columns[i].Generated {
 			continue
 		}
 		if len(b) > 1 {
@@ -199,7 +199,7 @@ func (r *Renderer) insert(ctx context.Context, tm *binlog.TableMap, after []binl
 		n := 0
 		r.pendPresent = r.pendPresent[:0]
 		for i := range after {
-			absent := after[i].Kind == binlog.ValAbsent
+			absent := after[i].Kind == binlog.ValAbsent || tm.Columns[i].Generated
 			if absent {
 				r.pendPresent = append(r.pendPresent, 0)
 				continue

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -47,15 +48,16 @@ INSERT INTO types (id, vc) SELECT 100 + id, CONCAT('copy ', id) FROM types WHERE
 DELETE FROM types WHERE id = 2;
 `
 	cases := []struct {
-		image string
-		batch int
+		image    string
+		batch    int
+		metadata string // binlog_row_metadata; MINIMAL replays with the schema from mariadb-dump --no-data
 	}{
-		{"FULL", 1}, {"MINIMAL", 1}, {"NOBLOB", 1}, {"FULL", 50},
+		{"FULL", 1, "FULL"}, {"MINIMAL", 1, "FULL"}, {"NOBLOB", 1, "FULL"}, {"FULL", 50, "FULL"}, {"MINIMAL", 1, "MINIMAL"},
 	}
 	for _, tc := range cases {
-		t.Run(fmt.Sprintf("%s/batch%d", tc.image, tc.batch), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s/batch%d/metadata-%s", tc.image, tc.batch, tc.metadata), func(t *testing.T) {
 			ctx := context.Background()
-			src := mariadbtest.Start(t, mariadbtest.Options{RowImage: tc.image})
+			src := mariadbtest.Start(t, mariadbtest.Options{RowImage: tc.image, RowMetadata: tc.metadata})
 			dst := mariadbtest.Start(t, mariadbtest.Options{NoBinlog: true})
 			for _, s := range []*mariadbtest.Server{src, dst} {
 				if err := s.ExecScript(ctx, setup); err != nil {
@@ -78,7 +80,19 @@ DELETE FROM types WHERE id = 2;
 			}
 			files = files[len(before)-1:]
 
-			sqlText := replayFiles(t, files, Config{Render: RenderOptions{Batch: tc.batch}})
+			cfg := Config{Render: RenderOptions{Batch: tc.batch}}
+			if tc.metadata == "MINIMAL" {
+				dump, err := exec.Command("mariadb-dump", "--no-defaults", "-uroot", "--socket="+src.Socket, "--no-data", "--databases", "fx").Output()
+				if err != nil {
+					t.Fatal(err)
+				}
+				path := filepath.Join(t.TempDir(), "schema.sql")
+				os.WriteFile(path, dump, 0o644)
+				if cfg.Schema, err = LoadSchema(ctx, path); err != nil {
+					t.Fatal(err)
+				}
+			}
+			sqlText := replayFiles(t, files, cfg)
 			cmd := dst.Client(ctx)
 			cmd.Stdin = bytes.NewReader(sqlText)
 			var stderr bytes.Buffer

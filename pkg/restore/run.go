@@ -33,6 +33,9 @@ type Window struct {
 // Config configures Run.
 type Config struct {
 	Filter *Filter
+	// Schema names the columns of tables whose table maps carry no names, checked against
+	// each table map; nil when the binlog's own metadata must do.
+	Schema *Catalog
 	Window Window
 	Render RenderOptions
 	Log    *slog.Logger
@@ -341,6 +344,12 @@ func (r *runner) rows(ctx context.Context, ev *binlog.Event) error {
 	if !r.cfg.Filter.KeepTable(tm) || !r.cfg.Filter.KeepKind(rows.Kind) {
 		return nil
 	}
+	tm, err := r.cfg.Schema.resolve(tm)
+	if err != nil {
+		return err
+	}
+	// Decoded with the resolved map: signedness may come from the schema (MySQL 5.7 logs none).
+	rows.Table = tm
 	if !tm.HasNames {
 		// Checked before Begin, so that nothing of the transaction is written.
 		return fmt.Errorf("table %s: %w", tm, ErrNoColumnNames)

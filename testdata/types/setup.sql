@@ -1,4 +1,4 @@
--- options: row_image=FULL row_metadata=FULL
+-- options: row_image=FULL row_metadata=FULL schema_dump=1
 -- Every column type pitr renders, with edge values. The round-trip test (pkg/restore) replays the
 -- same script on a source server and compares the replayed copy byte for byte.
 SET SESSION time_zone = '+03:00';

@@ -1,0 +1,332 @@
+package restore
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/pingcap/tidb/pkg/parser"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	tmysql "github.com/pingcap/tidb/pkg/parser/mysql"
+	ptypes "github.com/pingcap/tidb/pkg/parser/types"
+
+	"github.com/pitr-tool/pitr/pkg/binlog"
+)
+
+// Catalog holds table definitions from a schema source, for binlogs whose table maps carry no
+// column names (binlog_row_metadata=MINIMAL, the default of MySQL and MariaDB). It is checked
+// against every table map before use: pitr never guesses a column.
+type Catalog struct {
+	source string
+	tables map[string]*tableDef // "db.table"
+	cache  map[*binlog.TableMap]*binlog.TableMap
+}
+
+type tableDef struct {
+	columns []columnDef
+	pk      []int
+}
+
+type columnDef struct {
+	name      string
+	tp        byte // TiDB parser (MySQL) field type
+	unsigned  bool
+	generated bool
+	elems     []string // ENUM/SET members
+}
+
+// LoadSchema reads CREATE TABLE statements from a mysqldump/mariadb-dump file (schema-only or
+// full, plain or gzip: streamed, data lines skipped, never held) or a mydumper folder
+// (*-schema.sql).
+func LoadSchema(ctx context.Context, path string) (*Catalog, error) {
+	c := &Catalog{source: path, tables: map[string]*tableDef{}, cache: map[*binlog.TableMap]*binlog.TableMap{}}
+	p := parser.New()
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if st.IsDir() {
+		files, _ := filepath.Glob(filepath.Join(path, "*-schema.sql*"))
+		sort.Strings(files)
+		for _, f := range files {
+			base := filepath.Base(f)
+			db, _, ok := strings.Cut(base, ".")
+			if !ok || strings.HasSuffix(base, "-schema-create.sql") || strings.Contains(base, "-schema-view") {
+				continue
+			}
+			if err := c.readStatements(ctx, p, f, db); err != nil {
+				return nil, err
+			}
+		}
+	} else if err := c.readStatements(ctx, p, path, ""); err != nil {
+		return nil, err
+	}
+	if len(c.tables) == 0 {
+		return nil, fmt.Errorf("%s: no CREATE TABLE statement found (want a mysqldump/mariadb-dump file or a mydumper folder)", path)
+	}
+	return c, nil
+}
+
+// readStatements collects each CREATE TABLE statement (from its first line to the line ending in
+// ";") and the database that USE or "-- Current Database" names before it.
+func (c *Catalog) readStatements(ctx context.Context, p *parser.Parser, path, db string) error {
+	br, closeFn, err := openMaybeGzip(path)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	var stmt []byte
+	in := false
+	for n := 0; ; n++ {
+		if n&1023 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		head, long, err := peekLine(br, 1<<20)
+		for long {
+			// A data line of a full dump: not a statement we read, so skip the rest of it.
+			var more []byte
+			more, long, err = peekLine(br, 1<<20)
+			_ = more
+			if err != nil {
+				break
+			}
+		}
+		line := bytes.TrimRight(head, "\r\n")
+		switch {
+		case in:
+			stmt = append(append(stmt, '\n'), line...)
+		case bytes.HasPrefix(line, []byte("CREATE TABLE")):
+			in, stmt = true, append(stmt[:0], line...)
+		case bytes.HasPrefix(line, []byte("USE `")):
+			if name, ok := quotedAfter(line, "USE "); ok {
+				db = name
+			}
+		case bytes.HasPrefix(line, []byte("-- Current Database: ")):
+			if name, ok := quotedAfter(line, "-- Current Database: "); ok {
+				db = name
+			}
+		case bytes.HasPrefix(line, []byte("-- Host: ")) && db == "":
+			if i := bytes.Index(line, []byte("Database: ")); i >= 0 {
+				db = strings.TrimSpace(string(line[i+len("Database: "):]))
+			}
+		}
+		if in && bytes.HasSuffix(bytes.TrimSpace(line), []byte(";")) {
+			in = false
+			if err := c.add(p, db, string(stmt)); err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+	}
+}
+
+// spatialColumn finds columns of spatial types, which the TiDB parser does not know: their
+// type is read here and the statement parsed with BLOB in its place (the binlog logs both the
+// same way but for the type code).
+var spatialColumn = regexp.MustCompile("(?im)^(\\s*`((?:[^`]|``)+)`\\s+)(geometry|point|linestring|polygon|multipoint|multilinestring|multipolygon|geometrycollection|geomcollection)\\b")
+
+func (c *Catalog) add(p *parser.Parser, db, stmt string) error {
+	spatial := map[string]bool{}
+	for _, m := range spatialColumn.FindAllStringSubmatch(stmt, -1) {
+		spatial[strings.ToLower(strings.ReplaceAll(m[2], "``", "`"))] = true
+	}
+	if len(spatial) > 0 {
+		stmt = spatialColumn.ReplaceAllString(stmt, "${1}blob")
+	}
+	node, err := p.ParseOneStmt(stmt, "", "")
+	if err != nil {
+		return fmt.Errorf("cannot parse %s: %v", truncate([]byte(stmt), 120), firstLine(err.Error()))
+	}
+	ct, ok := node.(*ast.CreateTableStmt)
+	if !ok || ct.ReferTable != nil || ct.Select != nil {
+		return nil
+	}
+	if ct.Table.Schema.O != "" {
+		db = ct.Table.Schema.O
+	}
+	if db == "" {
+		return fmt.Errorf("CREATE TABLE %s: no database is named before it (USE or -- Current Database)", ct.Table.Name.O)
+	}
+	t := &tableDef{}
+	index := map[string]int{}
+	for i, col := range ct.Cols {
+		cd := columnDef{name: col.Name.Name.O, tp: col.Tp.GetType(), unsigned: tmysql.HasUnsignedFlag(col.Tp.GetFlag()), elems: col.Tp.GetElems()}
+		if spatial[strings.ToLower(cd.name)] {
+			cd.tp = tmysql.TypeGeometry
+		}
+		for _, o := range col.Options {
+			switch o.Tp {
+			case ast.ColumnOptionGenerated:
+				cd.generated = true
+			case ast.ColumnOptionPrimaryKey:
+				t.pk = []int{i}
+			}
+		}
+		index[strings.ToLower(cd.name)] = i
+		t.columns = append(t.columns, cd)
+	}
+	for _, con := range ct.Constraints {
+		if con.Tp != ast.ConstraintPrimaryKey {
+			continue
+		}
+		t.pk = t.pk[:0]
+		for _, k := range con.Keys {
+			if k.Column == nil {
+				return fmt.Errorf("table %s.%s: primary key on an expression", db, ct.Table.Name.O)
+			}
+			t.pk = append(t.pk, index[strings.ToLower(k.Column.Name.O)])
+		}
+	}
+	c.tables[db+"."+ct.Table.Name.O] = t
+	return nil
+}
+
+// ErrSchemaMismatch means a table map does not match the schema pitr was given for the table.
+var ErrSchemaMismatch = fmt.Errorf("the binlog's table does not match the schema")
+
+// resolve returns tm with names, primary key, ENUM/SET members and generated columns from the
+// catalog, after checking that every column's type agrees. A table the catalog does not hold is
+// returned as it is (Run then refuses it if it lacks names).
+func (c *Catalog) resolve(tm *binlog.TableMap) (*binlog.TableMap, error) {
+	if c == nil {
+		return tm, nil
+	}
+	if r, ok := c.cache[tm]; ok {
+		return r, nil
+	}
+	def, ok := c.tables[tm.Schema+"."+tm.Table]
+	if !ok {
+		return tm, nil
+	}
+	if len(def.columns) != len(tm.Columns) {
+		return nil, fmt.Errorf("%w: table %s has %d columns in the binlog (%s) and %d in %s (%s); wrong schema file, or DDL outside the window?",
+			ErrSchemaMismatch, tm, len(tm.Columns), binlogTypes(tm), len(def.columns), c.source, def.describe())
+	}
+	out := *tm
+	out.Columns = append([]binlog.Column(nil), tm.Columns...)
+	for i := range out.Columns {
+		bc, sc := &out.Columns[i], def.columns[i]
+		if !typesAgree(bc.Type, sc.tp) || bc.SignKnown && bc.Unsigned != sc.unsigned && isIntType(sc.tp) {
+			return nil, fmt.Errorf("%w: table %s column %d is %s in the binlog but `%s` %s in %s (binlog: %s; schema: %s); wrong schema file, or DDL outside the window?",
+				ErrSchemaMismatch, tm, i+1, typeName(bc.Type), sc.name, ptypes.TypeStr(sc.tp), c.source, binlogTypes(tm), def.describe())
+		}
+		if tm.HasNames && !strings.EqualFold(bc.Name, sc.name) {
+			return nil, fmt.Errorf("%w: table %s column %d is `%s` in the binlog but `%s` in %s", ErrSchemaMismatch, tm, i+1, bc.Name, sc.name, c.source)
+		}
+		bc.Name = sc.name
+		bc.Generated = sc.generated
+		if !bc.SignKnown {
+			bc.Unsigned, bc.SignKnown = sc.unsigned, true
+		}
+		// Members read from the schema are UTF-8 text, whatever the column's charset: the
+		// collation here only tells the renderer how to quote them.
+		switch bc.Type {
+		case mysql.MYSQL_TYPE_ENUM:
+			if len(bc.Enum) == 0 {
+				bc.Enum, bc.Collation = toBytes(sc.elems), utf8mb4Collation
+			}
+		case mysql.MYSQL_TYPE_SET:
+			if len(bc.Set) == 0 {
+				bc.Set, bc.Collation = toBytes(sc.elems), utf8mb4Collation
+			}
+		}
+	}
+	out.HasNames = true
+	if len(out.PrimaryKey) == 0 {
+		out.PrimaryKey = def.pk
+	}
+	if len(c.cache) > 4096 {
+		c.cache = map[*binlog.TableMap]*binlog.TableMap{}
+	}
+	c.cache[tm] = &out
+	return &out, nil
+}
+
+const utf8mb4Collation = 45 // utf8mb4_general_ci
+
+func toBytes(ss []string) [][]byte {
+	out := make([][]byte, len(ss))
+	for i, s := range ss {
+		out[i] = []byte(s)
+	}
+	return out
+}
+
+func isIntType(tp byte) bool {
+	switch tp {
+	case tmysql.TypeTiny, tmysql.TypeShort, tmysql.TypeInt24, tmysql.TypeLong, tmysql.TypeLonglong:
+		return true
+	}
+	return false
+}
+
+// typesAgree compares a binlog column type with a CREATE TABLE type. Binlogs write the storage
+// type: TEXT and BLOB of every size as BLOB, VARCHAR as VARCHAR, temporal types in their 5.6
+// formats, and MariaDB's JSON as the LONGTEXT it is.
+func typesAgree(binlogType, schemaType byte) bool {
+	switch schemaType {
+	case tmysql.TypeTinyBlob, tmysql.TypeMediumBlob, tmysql.TypeLongBlob, tmysql.TypeBlob:
+		return binlogType == mysql.MYSQL_TYPE_BLOB
+	case tmysql.TypeJSON:
+		return binlogType == mysql.MYSQL_TYPE_JSON || binlogType == mysql.MYSQL_TYPE_BLOB
+	case tmysql.TypeVarchar, tmysql.TypeVarString:
+		return binlogType == mysql.MYSQL_TYPE_VARCHAR || binlogType == mysql.MYSQL_TYPE_VAR_STRING
+	case tmysql.TypeTimestamp:
+		return binlogType == mysql.MYSQL_TYPE_TIMESTAMP || binlogType == mysql.MYSQL_TYPE_TIMESTAMP2
+	case tmysql.TypeDatetime:
+		return binlogType == mysql.MYSQL_TYPE_DATETIME || binlogType == mysql.MYSQL_TYPE_DATETIME2
+	case tmysql.TypeDuration:
+		return binlogType == mysql.MYSQL_TYPE_TIME || binlogType == mysql.MYSQL_TYPE_TIME2
+	case tmysql.TypeDate:
+		return binlogType == mysql.MYSQL_TYPE_DATE || binlogType == mysql.MYSQL_TYPE_NEWDATE
+	case tmysql.TypeNewDecimal:
+		return binlogType == mysql.MYSQL_TYPE_NEWDECIMAL
+	}
+	return binlogType == schemaType
+}
+
+func typeName(t byte) string {
+	switch t {
+	case mysql.MYSQL_TYPE_TIMESTAMP2:
+		return "timestamp"
+	case mysql.MYSQL_TYPE_DATETIME2:
+		return "datetime"
+	case mysql.MYSQL_TYPE_TIME2:
+		return "time"
+	case mysql.MYSQL_TYPE_BLOB:
+		return "blob/text"
+	}
+	return ptypes.TypeStr(t)
+}
+
+func binlogTypes(tm *binlog.TableMap) string {
+	names := make([]string, len(tm.Columns))
+	for i, c := range tm.Columns {
+		names[i] = typeName(c.Type)
+		if c.Name != "" {
+			names[i] = c.Name + " " + names[i]
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+func (t *tableDef) describe() string {
+	names := make([]string, len(t.columns))
+	for i, c := range t.columns {
+		names[i] = c.name + " " + ptypes.TypeStr(c.tp)
+	}
+	return strings.Join(names, ", ")
+}
+

@@ -1,0 +1,101 @@
+package restore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pitr-tool/pitr/pkg/binlog"
+)
+
+func loadSchema(tb testing.TB, path string) *Catalog {
+	tb.Helper()
+	c, err := LoadSchema(context.Background(), path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// statements drops comment lines (positions differ between fixtures), keeping the SQL.
+func statements(b []byte) string {
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(l, "--") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// TestSchemaMinimalMetadata: a binlog without column names (binlog_row_metadata=MINIMAL) plus the
+// schema from mariadb-dump --no-data replays to the same SQL as the FULL-metadata binlog of the
+// same history, generated columns left out of INSERT and SET in both.
+func TestSchemaMinimalMetadata(t *testing.T) {
+	schema := loadSchema(t, filepath.Join("..", "..", "testdata", "types_minimal", "schema.sql"))
+	minimal, _, err := replayFixture(t, "types_minimal", binlog.Position{}, Config{Schema: schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, _, err := replayFixture(t, "types", binlog.Position{}, Config{Schema: loadSchema(t, filepath.Join("..", "..", "testdata", "types", "schema.sql"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if statements(minimal) != statements(full) {
+		t.Errorf("MINIMAL metadata + schema differs from FULL metadata:\n%s", firstDiff([]byte(statements(minimal)), []byte(statements(full))))
+	}
+	if strings.Contains(string(minimal), "`v`=") || strings.Contains(string(minimal), ",`v`,") {
+		t.Errorf("generated column v written")
+	}
+	// Without the schema the same binlog is refused, naming the table.
+	_, _, err = replayFixture(t, "types_minimal", binlog.Position{}, Config{})
+	if !errors.Is(err, ErrNoColumnNames) || !strings.Contains(err.Error(), "fx.types") {
+		t.Errorf("without --schema: %v", err)
+	}
+}
+
+func TestSchemaMismatch(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		name, schema string
+		want         []string
+	}{
+		{"fewer columns", "USE `fx`;\nCREATE TABLE `types` (`id` int NOT NULL, PRIMARY KEY (`id`));\n",
+			[]string{"fx.types has 49 columns in the binlog", "and 1 in", "wrong schema file, or DDL outside the window?"}},
+		{"other type", "-- Current Database: `fx`\nCREATE TABLE `nokey` (`a` int, `b` int, `f` float, `n` int);\n",
+			[]string{"fx.nokey column 1 is varchar in the binlog but `a` int", "binlog: varchar, int, float, int"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(dir, tc.name+".sql")
+			os.WriteFile(path, []byte("-- MariaDB dump\n"+tc.schema), 0o644)
+			cfg := Config{Schema: loadSchema(t, path), Filter: mustFilter(t, []string{"fx"}, nil, []string{"fx.bytes", "fx.fsp", "fx.gen"}, nil)}
+			if tc.name == "other type" {
+				cfg.Filter = mustFilter(t, nil, []string{"fx.nokey"}, nil, nil)
+			}
+			out, _, err := replayFixture(t, "types_minimal", binlog.Position{}, cfg)
+			if !errors.Is(err, ErrSchemaMismatch) {
+				t.Fatalf("err = %v, want ErrSchemaMismatch", err)
+			}
+			var pe *binlog.PosError
+			if !errors.As(err, &pe) {
+				t.Errorf("error has no position: %v", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+			if bytes.Contains(out, []byte("BEGIN")) && bytes.Count(out, []byte("BEGIN;")) != bytes.Count(out, []byte("COMMIT;")) {
+				t.Errorf("a transaction was begun for the mismatching table:\n%s", out)
+			}
+		})
+	}
+	if _, err := LoadSchema(context.Background(), filepath.Join("..", "..", "testdata", "dml", "all.sql")); err == nil {
+		t.Errorf("a file without CREATE TABLE: want an error")
+	}
+}

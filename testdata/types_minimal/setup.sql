@@ -1,0 +1,4 @@
+-- options: row_image=FULL row_metadata=MINIMAL schema_dump=1 script=../types/setup.sql
+-- The types history with binlog_row_metadata=MINIMAL (no column names, ENUM/SET members or
+-- primary key in the binlog) and the schema as mariadb-dump --no-data prints it: replay with
+-- --schema must give the same SQL as with FULL metadata.
