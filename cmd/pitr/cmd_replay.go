@@ -33,8 +33,8 @@ type replayOptions struct {
 	maxPacket     string
 	incident      incidentOptions // GTID and stop-before-drop flags: see incident_flags.go
 	schema        string
-	apply         applyOptions    // --target and friends: see apply.go
-	stream        streamOptions   // --source and friends: see source.go
+	apply         applyOptions  // --target and friends: see apply.go
+	stream        streamOptions // --source and friends: see source.go
 }
 
 func (o *replayOptions) AddFlags(fs *pflag.FlagSet) {

@@ -329,4 +329,3 @@ func (t *tableDef) describe() string {
 	}
 	return strings.Join(names, ", ")
 }
-
