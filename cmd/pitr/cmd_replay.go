@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/pitr-tool/pitr/pkg/binlog"
+	"github.com/pitr-tool/pitr/pkg/mysqlconn"
 	"github.com/pitr-tool/pitr/pkg/restore"
 )
 
@@ -33,6 +34,7 @@ type replayOptions struct {
 	maxPacket     string
 	incident      incidentOptions // GTID and stop-before-drop flags: see incident_flags.go
 	schema        string
+	schemaFrom    string
 	apply         applyOptions  // --target and friends: see apply.go
 	stream        streamOptions // --source and friends: see source.go
 }
@@ -53,6 +55,7 @@ func (o *replayOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.maxPacket, "max-allowed-packet", "64M", "longest statement to write, in bytes (K, M, G suffixes; with a target, at most its max_allowed_packet)")
 	o.incident.AddFlags(fs)
 	fs.StringVar(&o.schema, "schema", "", "column names for binlogs without them (binlog_row_metadata=MINIMAL): CREATE TABLE statements from a mysqldump/mariadb-dump `FILE` (schema-only or full, .gz too) or a mydumper folder; checked against every table map")
+	fs.StringVar(&o.schemaFrom, "schema-from", "", "column names from a live server's schema (SHOW CREATE TABLE), for tables --schema does not hold: `mysql://user@host:port` (password from MYSQL_PWD or the defaults file); defaults to the --source server")
 	o.apply.AddFlags(fs)
 	o.stream.AddFlags(fs, true)
 }
@@ -117,10 +120,18 @@ func (o replayOptions) config(log *slog.Logger) (binlog.Position, restore.Config
 	if err := o.incident.apply(&cfg, &start, log); err != nil {
 		return start, cfg, err
 	}
+	// Names from the binlog itself win; then --schema; then --schema-from (or the --source server).
 	if o.schema != "" {
 		if cfg.Schema, err = restore.LoadSchema(context.Background(), o.schema); err != nil {
 			return start, cfg, fmt.Errorf("--schema: %w", err)
 		}
+	}
+	if o.schemaFrom != "" {
+		sc, err := serverCatalog(mysqlconn.Options{URI: o.schemaFrom}, o.apply.defaultsFile, o.apply.noDefaults, log)
+		if err != nil {
+			return start, cfg, fmt.Errorf("--schema-from: %w", err)
+		}
+		cfg.Schema = cfg.Schema.Then(sc)
 	}
 	if o.batch < 1 {
 		return start, cfg, usagef(fmt.Errorf("--batch %d: must be at least 1", o.batch))
@@ -147,6 +158,7 @@ func runReplay(ctx context.Context, o replayOptions, g *globalOptions, args []st
 	if err != nil {
 		return err
 	}
+	defer func() { cfg.Schema.Close() }() // openSource may add the source server's catalog
 	src, origin, err := openSource(ctx, o, start, &cfg, args)
 	if err != nil {
 		return err

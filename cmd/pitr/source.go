@@ -60,6 +60,15 @@ func openServerSource(ctx context.Context, o replayOptions, start binlog.Positio
 		return nil, "", err
 	}
 	so.Start, so.StartGTID = start, o.stream.startGTID
+	if o.schemaFrom == "" {
+		// The server the binlogs come from also knows its tables; today's schema, checked
+		// against every table map.
+		sc, err := serverCatalog(o.stream.source, o.apply.defaultsFile, o.apply.noDefaults, cfg.Log)
+		if err != nil {
+			return nil, "", err
+		}
+		cfg.Schema = cfg.Schema.Then(sc)
+	}
 	src, err := binlog.OpenStream(ctx, so)
 	if err != nil {
 		return nil, "", err

@@ -344,7 +344,7 @@ func (r *runner) rows(ctx context.Context, ev *binlog.Event) error {
 	if !r.cfg.Filter.KeepTable(tm) || !r.cfg.Filter.KeepKind(rows.Kind) {
 		return nil
 	}
-	tm, err := r.cfg.Schema.resolve(tm)
+	tm, err := r.cfg.Schema.resolve(ctx, tm)
 	if err != nil {
 		return err
 	}

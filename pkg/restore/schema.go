@@ -3,6 +3,7 @@ package restore
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -25,8 +26,48 @@ import (
 // against every table map before use: pitr never guesses a column.
 type Catalog struct {
 	source string
-	tables map[string]*tableDef // "db.table"
+	tables map[string]*tableDef // "db.table"; nil for a table a server said it does not have
 	cache  map[*binlog.TableMap]*binlog.TableMap
+	parser *parser.Parser
+
+	// fetch, for a catalog backed by a live server, returns SHOW CREATE TABLE of a table not
+	// read yet ("" if the server has no such table).
+	fetch func(ctx context.Context, db, table string) (string, error)
+	// next is asked for tables this catalog does not hold: a schema file first, then a server.
+	next  *Catalog
+	close func() error
+}
+
+// Close releases what the catalogs hold (a server connection).
+func (c *Catalog) Close() error {
+	var errs []error
+	for ; c != nil; c = c.next {
+		if c.close != nil {
+			errs = append(errs, c.close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Then returns c, falling back to next for tables c does not hold.
+func (c *Catalog) Then(next *Catalog) *Catalog {
+	if c == nil {
+		return next
+	}
+	last := c
+	for last.next != nil {
+		last = last.next
+	}
+	last.next = next
+	return c
+}
+
+// NewServerCatalog reads table definitions from a live server with SHOW CREATE TABLE, as the
+// tables come up. name says which server, for messages.
+// Close, if not nil, runs when the catalog is closed.
+func NewServerCatalog(name string, fetch func(ctx context.Context, db, table string) (string, error), close func() error) *Catalog {
+	return &Catalog{source: name, tables: map[string]*tableDef{}, cache: map[*binlog.TableMap]*binlog.TableMap{}, parser: parser.New(),
+		fetch: fetch, close: close}
 }
 
 type tableDef struct {
@@ -46,8 +87,8 @@ type columnDef struct {
 // full, plain or gzip: streamed, data lines skipped, never held) or a mydumper folder
 // (*-schema.sql).
 func LoadSchema(ctx context.Context, path string) (*Catalog, error) {
-	c := &Catalog{source: path, tables: map[string]*tableDef{}, cache: map[*binlog.TableMap]*binlog.TableMap{}}
-	p := parser.New()
+	c := &Catalog{source: path, tables: map[string]*tableDef{}, cache: map[*binlog.TableMap]*binlog.TableMap{}, parser: parser.New()}
+	p := c.parser
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, err
@@ -199,16 +240,30 @@ var ErrSchemaMismatch = fmt.Errorf("the binlog's table does not match the schema
 // resolve returns tm with names, primary key, ENUM/SET members and generated columns from the
 // catalog, after checking that every column's type agrees. A table the catalog does not hold is
 // returned as it is (Run then refuses it if it lacks names).
-func (c *Catalog) resolve(tm *binlog.TableMap) (*binlog.TableMap, error) {
+func (c *Catalog) resolve(ctx context.Context, tm *binlog.TableMap) (*binlog.TableMap, error) {
 	if c == nil {
 		return tm, nil
 	}
 	if r, ok := c.cache[tm]; ok {
 		return r, nil
 	}
-	def, ok := c.tables[tm.Schema+"."+tm.Table]
-	if !ok {
-		return tm, nil
+	key := tm.Schema + "." + tm.Table
+	def, ok := c.tables[key]
+	if !ok && c.fetch != nil {
+		stmt, err := c.fetch(ctx, tm.Schema, tm.Table)
+		if err != nil {
+			return nil, fmt.Errorf("schema of %s from %s: %w", tm, c.source, err)
+		}
+		c.tables[key] = nil
+		if stmt != "" {
+			if err := c.add(c.parser, tm.Schema, stmt); err != nil {
+				return nil, fmt.Errorf("schema of %s from %s: %w", tm, c.source, err)
+			}
+		}
+		def = c.tables[key]
+	}
+	if def == nil {
+		return c.next.resolve(ctx, tm)
 	}
 	if len(def.columns) != len(tm.Columns) {
 		return nil, fmt.Errorf("%w: table %s has %d columns in the binlog (%s) and %d in %s (%s); wrong schema file, or DDL outside the window?",
