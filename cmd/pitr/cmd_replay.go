@@ -133,6 +133,7 @@ func (o replayOptions) config(log *slog.Logger) (binlog.Position, restore.Config
 		}
 		cfg.Schema = cfg.Schema.Then(sc)
 	}
+	cfg.VerifySchema = cfg.Schema != nil
 	if o.batch < 1 {
 		return start, cfg, usagef(fmt.Errorf("--batch %d: must be at least 1", o.batch))
 	}

@@ -245,8 +245,8 @@ func TestCLITruncated(t *testing.T) {
 		res := runPitr(t, "replay", "-q", paths[0])
 		wantFailure(t, res, 1, "mysql-bin.000002:2615", "truncated")
 		commits, rollbacks := checkWholeTransactions(t, res.stdout)
-		if commits != 1 || rollbacks != 1 {
-			t.Errorf("%d commits and %d rollbacks, want 1 and 1", commits, rollbacks)
+		if commits != 7 || rollbacks != 1 { // 6 DDL transactions, the insert into crm.customers
+			t.Errorf("%d commits and %d rollbacks, want 7 and 1", commits, rollbacks)
 		}
 		if !strings.HasPrefix(lastLine(res.stdout), "ROLLBACK;") {
 			t.Errorf("stdout does not end with ROLLBACK:\n%s", res.stdout)
@@ -293,7 +293,7 @@ func TestCLITruncated(t *testing.T) {
 			t.Fatalf("the -o file must hold the whole transactions before the error: %v", err)
 		}
 		commits, rollbacks := checkWholeTransactions(t, string(b))
-		if commits != 1 || rollbacks != 1 || !strings.Contains(string(b), "-- mysql-bin.000002:1507-1888 ") {
+		if commits != 7 || rollbacks != 1 || !strings.Contains(string(b), "-- mysql-bin.000002:1507-1888 ") {
 			t.Errorf("-o file has %d commits, %d rollbacks:\n%s", commits, rollbacks, b)
 		}
 		// Same bytes as stdout would have had.
@@ -326,7 +326,7 @@ func TestCLIErrorIsOneLine(t *testing.T) {
 	}{
 		{"truncated", []string{cut}, "mysql-bin.000002:2615"},
 		{"not a binlog", []string{filepath.Join(dmlFiles, "setup.sql")}, "setup.sql:0"},
-		{"minimal metadata", minimal, "crm.customers"},
+		{"minimal metadata", append([]string{"--start-position", "mysql-bin.000002:1507"}, minimal...), "crm.customers"},
 		{"start position", []string{"--start-position", "5", filepath.Join(dmlFiles, "mysql-bin.000002")}, "event boundary"},
 	}
 	for _, tc := range cases {
@@ -342,7 +342,8 @@ func TestCLIMinimalMetadata(t *testing.T) {
 	if len(files) == 0 {
 		t.Fatal("no minimal_metadata fixture")
 	}
-	res := runPitr(t, append([]string{"replay", "-q"}, files...)...)
+	// From the first rows transaction: the CREATE TABLE statements before it would name the columns.
+	res := runPitr(t, append([]string{"replay", "-q", "--start-position", "mysql-bin.000002:1507"}, files...)...)
 	line := wantFailure(t, res, 1, "crm.customers", "binlog_row_metadata")
 	if !regexp.MustCompile(`^pitr: mysql-bin\.000002:\d+: `).MatchString(line) {
 		t.Errorf("error does not start with the position: %q", line)

@@ -78,10 +78,11 @@ func TestGolden(t *testing.T) {
 		{name: "window_pos", fixture: "dml", start: binlog.Position{File: "mysql-bin.000003", Offset: 342},
 			cfg: Config{Window: Window{StopPos: binlog.Position{File: "mysql-bin.000004", Offset: 861}}}},
 		{name: "all", fixture: "minimal_image"},
-		{name: "all", fixture: "minimal_metadata"},
+		{name: "all", fixture: "minimal_metadata"}, // the binlog's own CREATE TABLE statements name the columns
+		{name: "after_ddl", fixture: "minimal_metadata", start: binlog.Position{File: "mysql-bin.000002", Offset: 1507}},
 		{name: "all", fixture: "types"},
 		{name: "batch50", fixture: "types", cfg: Config{Render: RenderOptions{Batch: 50}}},
-		{name: "with_schema", fixture: "types_minimal", cfg: Config{Schema: mustSchema(t, "types_minimal")}},
+		{name: "with_schema", fixture: "types_minimal", cfg: Config{Schema: mustSchema(t, "types_minimal"), VerifySchema: true}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.fixture+"/"+tc.name, func(t *testing.T) {
@@ -186,18 +187,18 @@ func TestStops(t *testing.T) {
 		wantInOut []string
 		wantNot   []string
 	}{
-		{name: "stop before drop", cfg: Config{Window: Window{StopBeforeDrop: true}}, wantTxns: 9,
+		{name: "stop before drop", cfg: Config{Window: Window{StopBeforeDrop: true}}, wantTxns: 16,
 			wantStop: "stopped before DROP TABLE `shop`.`order_items` (GTID 0-1-17) at mysql-bin.000004:904, committed 2024-01-01 00:11:00 UTC: DROP TABLE",
 			wantNot:  []string{"'Dee'"}},
 		{name: "drop of an unselected table does not stop", cfg: Config{Window: Window{StopBeforeDrop: true}, Filter: mustFilter(t, []string{"crm"}, nil, nil, nil)},
-			wantTxns: 4, wantInOut: []string{"'Dee'"}},
-		{name: "stop gtid", cfg: Config{Window: Window{StopGTID: mustGTIDs(t, "0-1-15")}}, wantTxns: 7, wantStop: "stop GTID 0-1-15",
+			wantTxns: 6, wantInOut: []string{"'Dee'"}},
+		{name: "stop gtid", cfg: Config{Window: Window{StopGTID: mustGTIDs(t, "0-1-15")}}, wantTxns: 14, wantStop: "stop GTID 0-1-15",
 			wantNot: []string{"DELETE FROM `shop`.`audit`"}},
-		{name: "skip the mass delete, carry on", cfg: Config{Window: Window{SkipGTIDs: mustGTIDs(t, "0-1-15")}}, wantTxns: 9,
+		{name: "skip the mass delete, carry on", cfg: Config{Window: Window{SkipGTIDs: mustGTIDs(t, "0-1-15")}}, wantTxns: 17,
 			wantNot: []string{"DELETE FROM `shop`.`audit`"}, wantInOut: []string{"'Dee'", "`id`=3"}},
-		{name: "exclude what a backup holds", cfg: Config{Window: Window{ExcludeGTIDs: mustGTIDs(t, "0-1-13")}}, wantTxns: 4,
+		{name: "exclude what a backup holds", cfg: Config{Window: Window{ExcludeGTIDs: mustGTIDs(t, "0-1-13")}}, wantTxns: 5,
 			wantNot: []string{"'Ann'", "`sku`='B-2'"}, wantInOut: []string{"'Dee'"}},
-		{name: "include", cfg: Config{Window: Window{IncludeGTIDs: mustGTIDs(t, "0-1-9")}}, wantTxns: 3,
+		{name: "include", cfg: Config{Window: Window{IncludeGTIDs: mustGTIDs(t, "0-1-9")}}, wantTxns: 9,
 			wantInOut: []string{"'Ann'"}, wantNot: []string{"'Dee'", "doubled"}},
 		{name: "mysql set matches nothing here", cfg: Config{Window: Window{IncludeGTIDs: mustGTIDs(t, "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-100")}}, wantTxns: 0},
 	}

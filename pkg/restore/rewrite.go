@@ -49,14 +49,18 @@ func ParseRewrite(dbs, tables []string) (*Rewrite, error) {
 
 // target returns the name the SQL gives a source table.
 func (rw *Rewrite) target(tm *binlog.TableMap) (db, table string) {
+	return rw.targetName(tm.Schema, tm.Table)
+}
+
+func (rw *Rewrite) targetName(db, table string) (string, string) {
 	if rw == nil {
-		return tm.Schema, tm.Table
+		return db, table
 	}
-	if t, ok := rw.tables[[2]string{tm.Schema, tm.Table}]; ok {
+	if t, ok := rw.tables[[2]string{db, table}]; ok {
 		return t[0], t[1]
 	}
-	if d, ok := rw.dbs[tm.Schema]; ok {
-		return d, tm.Table
+	if d, ok := rw.dbs[db]; ok {
+		return d, table
 	}
-	return tm.Schema, tm.Table
+	return db, table
 }

@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
 
 	"github.com/pitr-tool/pitr/pkg/binlog"
 )
@@ -36,9 +39,12 @@ type Config struct {
 	// Schema names the columns of tables whose table maps carry no names, checked against
 	// each table map; nil when the binlog's own metadata must do.
 	Schema *Catalog
-	Window Window
-	Render RenderOptions
-	Log    *slog.Logger
+	// VerifySchema checks table maps that carry their own column names against Schema too (a
+	// schema the user named), and takes generated columns from it.
+	VerifySchema bool
+	Window       Window
+	Render       RenderOptions
+	Log          *slog.Logger
 }
 
 // Stats counts what Run did.
@@ -46,6 +52,7 @@ type Stats struct {
 	Transactions              int64 // source transactions written to the sink
 	Inserts, Updates, Deletes int64
 	Statements                int64 // statement-based events in kept transactions that were not replayed
+	DDL                       int64 // DDL statements written
 	LastEnd                   binlog.Position
 	StoppedAt                 string // why the replay stopped early, if it did
 }
@@ -69,6 +76,8 @@ const (
 // back when the source ends or fails inside it.
 func Run(ctx context.Context, src binlog.Source, sink Sink, cfg Config) (Stats, error) {
 	r := &runner{src: src, sink: sink, cfg: cfg, log: cfg.Log, rend: NewRenderer(sink, cfg.Render)}
+	// Tables created or altered inside the window are tracked here, ahead of cfg.Schema.
+	r.catalog = newCatalog("the DDL in the binlog").Then(cfg.Schema)
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
@@ -100,6 +109,7 @@ type runner struct {
 	gtidOpen  bool // a GTID event opened the transaction; BEGIN may follow
 	seenBegin bool
 	ddl       *ddlParser
+	catalog   *Catalog
 }
 
 func (r *runner) run(ctx context.Context) error {
@@ -174,8 +184,9 @@ func (r *runner) event(ctx context.Context, ev *binlog.Event) (stop bool, err er
 				return true, nil
 			}
 		}
-		if r.state != txnSkipped {
-			r.statement(ev)
+		// Statements are looked at even in skipped transactions: the schema changes anyway.
+		if err := r.statement(ctx, ev); err != nil {
+			return false, err
 		}
 		if !r.seenBegin {
 			return false, r.close(ctx, ev, true)
@@ -315,20 +326,104 @@ func (r *runner) close(ctx context.Context, ev *binlog.Event, commit bool) error
 	r.stats.Inserts += r.sum.Inserts
 	r.stats.Updates += r.sum.Updates
 	r.stats.Deletes += r.sum.Deletes
+	r.stats.DDL += r.sum.Statements
 	return r.sink.Commit(ctx, r.sum)
 }
 
-func (r *runner) statement(ev *binlog.Event) {
+func (r *runner) statement(ctx context.Context, ev *binlog.Event) error {
 	if ev.Query.Code != 0 {
-		return
+		return nil
+	}
+	if r.ddl == nil {
+		r.ddl = newDDLParser()
+	}
+	ch, err := r.ddl.change(ev.Query.Schema, ev.Query.SQL)
+	if err != nil {
+		return r.unparsedDDL(ctx, ev, err)
+	}
+	if ch != nil {
+		if err := r.catalog.apply(ch); err != nil {
+			return err
+		}
+		for _, t := range ch.touches {
+			if r.cfg.Filter.keepsAny(t) {
+				return r.emitDDL(ctx, ev, ch)
+			}
+		}
+		return nil
+	}
+	if r.state == txnSkipped {
+		return nil
 	}
 	if r.seenBegin {
 		r.stats.Statements++
 		r.log.Warn("statement-based event inside a transaction is not replayed (pitr replays row events)",
 			slog.String("pos", ev.Pos.String()), slog.String("sql", truncate(ev.Query.SQL, 120)))
-		return
+		return nil
 	}
 	r.log.Debug("statement not replayed", slog.String("pos", ev.Pos.String()), slog.String("sql", truncate(ev.Query.SQL, 120)))
+	return nil
+}
+
+// emitDDL writes a DDL statement that changes a kept table, under the database it ran in, so
+// that the replay reproduces it (TRUNCATE and ALTER change rows that no rows event records).
+func (r *runner) emitDDL(ctx context.Context, ev *binlog.Event, ch *ddlChange) error {
+	if r.state == txnSkipped {
+		return nil
+	}
+	stmt := bytes.TrimSpace(ev.Query.SQL)
+	if rw, err := ch.rewritten(r.cfg.Render.Rewrite); err != nil {
+		return err
+	} else if rw != nil {
+		stmt = rw
+	}
+	if r.state == txnOpen {
+		if err := r.sink.Begin(ctx, r.info); err != nil {
+			return err
+		}
+		r.state = txnBegun
+	}
+	if err := r.rend.Flush(ctx); err != nil {
+		return err
+	}
+	// The database the statement ran in, for its unqualified names; not for CREATE and DROP
+	// DATABASE, which MariaDB logs in the database they create.
+	_, dbStmt := ch.node.(*ast.CreateDatabaseStmt)
+	if _, drop := ch.node.(*ast.DropDatabaseStmt); drop {
+		dbStmt = true
+	}
+	if ev.Query.Schema != "" && !dbStmt {
+		db, _ := r.cfg.Render.Rewrite.targetName(ev.Query.Schema, "")
+		if err := r.sink.Write(ctx, appendIdent([]byte("USE "), db)); err != nil {
+			return err
+		}
+	}
+	r.sum.Statements++
+	return r.sink.Write(ctx, stmt)
+}
+
+// unparsedDDL handles a statement that looks like DDL but that the parser cannot read. With no
+// table filter every table is kept, so it is written as it is; with a filter it is an error if
+// it names a kept table or database, and a warning otherwise.
+func (r *runner) unparsedDDL(ctx context.Context, ev *binlog.Event, perr error) error {
+	f := r.cfg.Filter
+	if f == nil || len(f.Databases) == 0 && len(f.Tables) == 0 {
+		if r.state == txnSkipped {
+			return nil
+		}
+		r.log.Warn("DDL the parser cannot read is written as it is; the schema pitr tracks does not follow it", slog.String("pos", ev.Pos.String()), slog.String("sql", truncate(ev.Query.SQL, 200)))
+		return r.emitDDL(ctx, ev, &ddlChange{})
+	}
+	text := strings.ToLower(string(ev.Query.SQL))
+	for _, p := range append(append([]string(nil), f.Databases...), f.Tables...) {
+		for _, part := range strings.Split(p, ".") {
+			if part != "" && !strings.ContainsAny(part, "*?[") && strings.Contains(text, strings.ToLower(part)) {
+				return perr
+			}
+		}
+	}
+	r.log.Warn("skipping DDL the parser cannot read; it names no kept table", slog.String("pos", ev.Pos.String()), slog.String("sql", truncate(ev.Query.SQL, 200)))
+	return nil
 }
 
 func truncate(b []byte, n int) string {
@@ -344,9 +439,12 @@ func (r *runner) rows(ctx context.Context, ev *binlog.Event) error {
 	if !r.cfg.Filter.KeepTable(tm) || !r.cfg.Filter.KeepKind(rows.Kind) {
 		return nil
 	}
-	tm, err := r.cfg.Schema.resolve(ctx, tm)
-	if err != nil {
-		return err
+	// A binlog's own column names are enough unless the user gave a schema to check them with.
+	if !tm.HasNames || r.cfg.VerifySchema {
+		var err error
+		if tm, err = r.catalog.resolve(ctx, tm); err != nil {
+			return err
+		}
 	}
 	// Decoded with the resolved map: signedness may come from the schema (MySQL 5.7 logs none).
 	rows.Table = tm

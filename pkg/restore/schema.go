@@ -62,6 +62,10 @@ func (c *Catalog) Then(next *Catalog) *Catalog {
 	return c
 }
 
+func newCatalog(source string) *Catalog {
+	return &Catalog{source: source, tables: map[string]*tableDef{}, cache: map[*binlog.TableMap]*binlog.TableMap{}, parser: parser.New()}
+}
+
 // NewServerCatalog reads table definitions from a live server with SHOW CREATE TABLE, as the
 // tables come up. name says which server, for messages.
 // Close, if not nil, runs when the catalog is closed.
@@ -72,7 +76,20 @@ func NewServerCatalog(name string, fetch func(ctx context.Context, db, table str
 
 type tableDef struct {
 	columns []columnDef
-	pk      []int
+	pk      []string // column names: DDL moves columns around
+}
+
+func (t *tableDef) index(name string) int {
+	for i, c := range t.columns {
+		if strings.EqualFold(c.name, name) {
+			return i
+		}
+	}
+	return -1
+}
+
+func (t *tableDef) clone() *tableDef {
+	return &tableDef{columns: append([]columnDef(nil), t.columns...), pk: append([]string(nil), t.pk...)}
 }
 
 type columnDef struct {
@@ -200,35 +217,9 @@ func (c *Catalog) add(p *parser.Parser, db, stmt string) error {
 	if db == "" {
 		return fmt.Errorf("CREATE TABLE %s: no database is named before it (USE or -- Current Database)", ct.Table.Name.O)
 	}
-	t := &tableDef{}
-	index := map[string]int{}
-	for i, col := range ct.Cols {
-		cd := columnDef{name: col.Name.Name.O, tp: col.Tp.GetType(), unsigned: tmysql.HasUnsignedFlag(col.Tp.GetFlag()), elems: col.Tp.GetElems()}
-		if spatial[strings.ToLower(cd.name)] {
-			cd.tp = tmysql.TypeGeometry
-		}
-		for _, o := range col.Options {
-			switch o.Tp {
-			case ast.ColumnOptionGenerated:
-				cd.generated = true
-			case ast.ColumnOptionPrimaryKey:
-				t.pk = []int{i}
-			}
-		}
-		index[strings.ToLower(cd.name)] = i
-		t.columns = append(t.columns, cd)
-	}
-	for _, con := range ct.Constraints {
-		if con.Tp != ast.ConstraintPrimaryKey {
-			continue
-		}
-		t.pk = t.pk[:0]
-		for _, k := range con.Keys {
-			if k.Column == nil {
-				return fmt.Errorf("table %s.%s: primary key on an expression", db, ct.Table.Name.O)
-			}
-			t.pk = append(t.pk, index[strings.ToLower(k.Column.Name.O)])
-		}
+	t, err := newTableDef(ct, spatial)
+	if err != nil {
+		return fmt.Errorf("table %s.%s: %w", db, ct.Table.Name.O, err)
 	}
 	c.tables[db+"."+ct.Table.Name.O] = t
 	return nil
@@ -300,7 +291,11 @@ func (c *Catalog) resolve(ctx context.Context, tm *binlog.TableMap) (*binlog.Tab
 	}
 	out.HasNames = true
 	if len(out.PrimaryKey) == 0 {
-		out.PrimaryKey = def.pk
+		for _, name := range def.pk {
+			if i := def.index(name); i >= 0 {
+				out.PrimaryKey = append(out.PrimaryKey, i)
+			}
+		}
 	}
 	if len(c.cache) > 4096 {
 		c.cache = map[*binlog.TableMap]*binlog.TableMap{}
@@ -383,4 +378,57 @@ func (t *tableDef) describe() string {
 		names[i] = c.name + " " + ptypes.TypeStr(c.tp)
 	}
 	return strings.Join(names, ", ")
+}
+
+func newColumnDef(col *ast.ColumnDef, spatial map[string]bool) columnDef {
+	cd := columnDef{name: col.Name.Name.O, tp: col.Tp.GetType(), unsigned: tmysql.HasUnsignedFlag(col.Tp.GetFlag()), elems: col.Tp.GetElems()}
+	if spatial[strings.ToLower(cd.name)] {
+		cd.tp = tmysql.TypeGeometry
+	}
+	for _, o := range col.Options {
+		if o.Tp == ast.ColumnOptionGenerated {
+			cd.generated = true
+		}
+	}
+	return cd
+}
+
+func columnIsPK(col *ast.ColumnDef) bool {
+	for _, o := range col.Options {
+		if o.Tp == ast.ColumnOptionPrimaryKey {
+			return true
+		}
+	}
+	return false
+}
+
+func pkColumns(con *ast.Constraint) ([]string, error) {
+	var pk []string
+	for _, k := range con.Keys {
+		if k.Column == nil {
+			return nil, errors.New("primary key on an expression")
+		}
+		pk = append(pk, k.Column.Name.O)
+	}
+	return pk, nil
+}
+
+func newTableDef(ct *ast.CreateTableStmt, spatial map[string]bool) (*tableDef, error) {
+	t := &tableDef{}
+	for _, col := range ct.Cols {
+		t.columns = append(t.columns, newColumnDef(col, spatial))
+		if columnIsPK(col) {
+			t.pk = []string{col.Name.Name.O}
+		}
+	}
+	for _, con := range ct.Constraints {
+		if con.Tp == ast.ConstraintPrimaryKey {
+			pk, err := pkColumns(con)
+			if err != nil {
+				return nil, err
+			}
+			t.pk = pk
+		}
+	}
+	return t, nil
 }

@@ -37,11 +37,11 @@ func statements(b []byte) string {
 // same history, generated columns left out of INSERT and SET in both.
 func TestSchemaMinimalMetadata(t *testing.T) {
 	schema := loadSchema(t, filepath.Join("..", "..", "testdata", "types_minimal", "schema.sql"))
-	minimal, _, err := replayFixture(t, "types_minimal", binlog.Position{}, Config{Schema: schema})
+	minimal, _, err := replayFixture(t, "types_minimal", binlog.Position{}, Config{Schema: schema, VerifySchema: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	full, _, err := replayFixture(t, "types", binlog.Position{}, Config{Schema: loadSchema(t, filepath.Join("..", "..", "testdata", "types", "schema.sql"))})
+	full, _, err := replayFixture(t, "types", binlog.Position{}, Config{Schema: loadSchema(t, filepath.Join("..", "..", "testdata", "types", "schema.sql")), VerifySchema: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,11 +73,13 @@ func TestSchemaMismatch(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(dir, tc.name+".sql")
 			os.WriteFile(path, []byte("-- MariaDB dump\n"+tc.schema), 0o644)
-			cfg := Config{Schema: loadSchema(t, path), Filter: mustFilter(t, []string{"fx"}, nil, []string{"fx.bytes", "fx.fsp", "fx.gen"}, nil)}
+			cfg := Config{Schema: loadSchema(t, path), VerifySchema: true, Filter: mustFilter(t, []string{"fx"}, nil, []string{"fx.bytes", "fx.fsp", "fx.gen"}, nil)}
 			if tc.name == "other type" {
 				cfg.Filter = mustFilter(t, nil, []string{"fx.nokey"}, nil, nil)
 			}
-			out, _, err := replayFixture(t, "types_minimal", binlog.Position{}, cfg)
+			// From the first row change: the CREATE TABLE statements before it would name the
+			// columns themselves, ahead of the schema file.
+			out, _, err := replayFixture(t, "types_minimal", firstRowsTxn(t, "types_minimal"), cfg)
 			if !errors.Is(err, ErrSchemaMismatch) {
 				t.Fatalf("err = %v, want ErrSchemaMismatch", err)
 			}
@@ -95,7 +97,50 @@ func TestSchemaMismatch(t *testing.T) {
 			}
 		})
 	}
-	if _, err := LoadSchema(context.Background(), filepath.Join("..", "..", "testdata", "dml", "all.sql")); err == nil {
+	if _, err := LoadSchema(context.Background(), filepath.Join("..", "..", "testdata", "dml", "find.txt")); err == nil {
 		t.Errorf("a file without CREATE TABLE: want an error")
+	}
+}
+
+// firstRowsTxn is where the first transaction with a rows event starts.
+func firstRowsTxn(tb testing.TB, fixture string) binlog.Position {
+	tb.Helper()
+	src, err := binlog.OpenFiles(fixtureFiles(tb, fixture), binlog.FileOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer src.Close()
+	var txn binlog.Position
+	for {
+		ev, err := src.Next(context.Background())
+		if err != nil {
+			tb.Fatalf("no rows event: %v", err)
+		}
+		switch ev.Kind {
+		case binlog.KindGTID:
+			txn = ev.Pos
+		case binlog.KindRows:
+			return txn
+		}
+	}
+}
+
+// TestSchemaFromBinlogDDL: the dml history logged without column names replays to the same SQL
+// as with them, its own CREATE TABLE and ALTER TABLE statements naming the columns as they
+// change (shop.audit gains a column halfway).
+func TestSchemaFromBinlogDDL(t *testing.T) {
+	minimal, _, err := replayFixture(t, "minimal_metadata", binlog.Position{}, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, _, err := replayFixture(t, "dml", binlog.Position{}, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if statements(minimal) != statements(full) {
+		t.Errorf("MINIMAL metadata differs from FULL:\n%s", firstDiff([]byte(statements(minimal)), []byte(statements(full))))
+	}
+	if !strings.Contains(string(minimal), "INSERT INTO `shop`.`audit` (`msg`,`at`) VALUES ('after alter',7);") {
+		t.Errorf("the row after ALTER TABLE ADD COLUMN is not named by the new column list")
 	}
 }

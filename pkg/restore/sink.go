@@ -23,6 +23,7 @@ type TxnInfo struct {
 type TxnSummary struct {
 	End                       binlog.Position
 	Inserts, Updates, Deletes int64
+	Statements                int64 // DDL statements
 }
 
 // Rows is the number of row changes.
@@ -109,6 +110,9 @@ func (s *SQLWriter) Write(_ context.Context, stmt []byte) error {
 
 // Commit implements Sink.
 func (s *SQLWriter) Commit(_ context.Context, sum TxnSummary) error {
+	if sum.Rows() == 0 && sum.Statements > 0 {
+		return s.write([]byte("COMMIT; -- DDL\n"))
+	}
 	b := append(s.line[:0], "COMMIT; -- "...)
 	b = strconv.AppendInt(b, sum.Rows(), 10)
 	b = append(b, " rows ("...)

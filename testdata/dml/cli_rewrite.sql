@@ -6,6 +6,36 @@ SET sql_mode='NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES';
 SET foreign_key_checks=1;
 SET unique_checks=1;
 
+-- mysql-bin.000002:371-500 committed 2024-01-01 00:00:00 UTC GTID 0-1-1 server 1
+BEGIN;
+CREATE DATABASE shop;
+COMMIT; -- DDL
+
+-- mysql-bin.000002:500-627 committed 2024-01-01 00:00:00 UTC GTID 0-1-2 server 1
+BEGIN;
+CREATE DATABASE crm;
+COMMIT; -- DDL
+
+-- mysql-bin.000002:627-903 committed 2024-01-01 00:00:00 UTC GTID 0-1-3 server 1
+BEGIN;
+CREATE TABLE `shop_restore`.`orders` (`id` INT AUTO_INCREMENT PRIMARY KEY,`customer` INT NOT NULL,`total` DECIMAL(12,2) NOT NULL,`note` VARCHAR(100),`created` DATETIME(6) NOT NULL);
+COMMIT; -- DDL
+
+-- mysql-bin.000002:903-1143 committed 2024-01-01 00:00:00 UTC GTID 0-1-4 server 1
+BEGIN;
+CREATE TABLE `shop_restore`.`order_items` (`order_id` INT NOT NULL,`sku` VARCHAR(20) NOT NULL,`qty` INT NOT NULL,PRIMARY KEY(`order_id`, `sku`));
+COMMIT; -- DDL
+
+-- mysql-bin.000002:1143-1299 committed 2024-01-01 00:00:00 UTC GTID 0-1-5 server 1
+BEGIN;
+CREATE TABLE `other`.`audit2` (`msg` VARCHAR(100));
+COMMIT; -- DDL
+
+-- mysql-bin.000002:1299-1507 committed 2024-01-01 00:00:00 UTC GTID 0-1-6 server 1
+BEGIN;
+CREATE TABLE `crm2`.`cust` (`id` INT PRIMARY KEY,`name` VARCHAR(50) NOT NULL,`email` VARCHAR(100));
+COMMIT; -- DDL
+
 -- mysql-bin.000002:1507-1888 committed 2024-01-01 00:01:00 UTC GTID 0-1-7 server 1
 BEGIN;
 INSERT INTO `crm2`.`cust` (`id`,`name`,`email`) VALUES (1,'Ann','ann@example.com');
@@ -32,6 +62,11 @@ BEGIN;
 UPDATE `shop_restore`.`orders` SET `id`=1, `customer`=1, `total`=21.00, `note`='first doubled', `created`='2024-01-01 00:02:00.123456' WHERE `id`=1 LIMIT 1;
 UPDATE `shop_restore`.`orders` SET `id`=2, `customer`=2, `total`=199.98, `note`=' doubled', `created`='2024-01-01 00:03:00.000000' WHERE `id`=2 LIMIT 1;
 COMMIT; -- 2 rows (0 inserted, 2 updated, 0 deleted)
+
+-- mysql-bin.000003:838-997 committed 2024-01-01 00:06:00 UTC GTID 0-1-11 server 1
+BEGIN;
+ALTER TABLE `other`.`audit2` ADD COLUMN `at` INT NULL;
+COMMIT; -- DDL
 
 -- mysql-bin.000003:997-1258 committed 2024-01-01 00:07:00 UTC GTID 0-1-12 server 1
 BEGIN;
@@ -60,6 +95,11 @@ COMMIT; -- 2 rows (0 inserted, 0 updated, 2 deleted)
 BEGIN;
 DELETE FROM `crm2`.`cust` WHERE `id`=3 LIMIT 1;
 COMMIT; -- 1 rows (0 inserted, 0 updated, 1 deleted)
+
+-- mysql-bin.000004:904-1075 committed 2024-01-01 00:11:00 UTC GTID 0-1-17 server 1
+BEGIN;
+DROP TABLE `shop_restore`.`order_items`;
+COMMIT; -- DDL
 
 -- mysql-bin.000004:1075-1374 committed 2024-01-01 00:12:00 UTC GTID 0-1-18 server 1
 BEGIN;

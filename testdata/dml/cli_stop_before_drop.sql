@@ -6,6 +6,36 @@ SET sql_mode='NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES';
 SET foreign_key_checks=1;
 SET unique_checks=1;
 
+-- mysql-bin.000002:371-500 committed 2024-01-01 00:00:00 UTC GTID 0-1-1 server 1
+BEGIN;
+CREATE DATABASE shop;
+COMMIT; -- DDL
+
+-- mysql-bin.000002:500-627 committed 2024-01-01 00:00:00 UTC GTID 0-1-2 server 1
+BEGIN;
+CREATE DATABASE crm;
+COMMIT; -- DDL
+
+-- mysql-bin.000002:627-903 committed 2024-01-01 00:00:00 UTC GTID 0-1-3 server 1
+BEGIN;
+CREATE TABLE shop.orders (id INT AUTO_INCREMENT PRIMARY KEY, customer INT NOT NULL, total DECIMAL(12,2) NOT NULL, note VARCHAR(100), created DATETIME(6) NOT NULL);
+COMMIT; -- DDL
+
+-- mysql-bin.000002:903-1143 committed 2024-01-01 00:00:00 UTC GTID 0-1-4 server 1
+BEGIN;
+CREATE TABLE shop.order_items (order_id INT NOT NULL, sku VARCHAR(20) NOT NULL, qty INT NOT NULL, PRIMARY KEY (order_id, sku));
+COMMIT; -- DDL
+
+-- mysql-bin.000002:1143-1299 committed 2024-01-01 00:00:00 UTC GTID 0-1-5 server 1
+BEGIN;
+CREATE TABLE shop.audit (msg VARCHAR(100));
+COMMIT; -- DDL
+
+-- mysql-bin.000002:1299-1507 committed 2024-01-01 00:00:00 UTC GTID 0-1-6 server 1
+BEGIN;
+CREATE TABLE crm.customers (id INT PRIMARY KEY, name VARCHAR(50) NOT NULL, email VARCHAR(100));
+COMMIT; -- DDL
+
 -- mysql-bin.000002:1507-1888 committed 2024-01-01 00:01:00 UTC GTID 0-1-7 server 1
 BEGIN;
 INSERT INTO `crm`.`customers` (`id`,`name`,`email`) VALUES (1,'Ann','ann@example.com');
@@ -32,6 +62,11 @@ BEGIN;
 UPDATE `shop`.`orders` SET `id`=1, `customer`=1, `total`=21.00, `note`='first doubled', `created`='2024-01-01 00:02:00.123456' WHERE `id`=1 LIMIT 1;
 UPDATE `shop`.`orders` SET `id`=2, `customer`=2, `total`=199.98, `note`=' doubled', `created`='2024-01-01 00:03:00.000000' WHERE `id`=2 LIMIT 1;
 COMMIT; -- 2 rows (0 inserted, 2 updated, 0 deleted)
+
+-- mysql-bin.000003:838-997 committed 2024-01-01 00:06:00 UTC GTID 0-1-11 server 1
+BEGIN;
+ALTER TABLE shop.audit ADD COLUMN at INT NULL;
+COMMIT; -- DDL
 
 -- mysql-bin.000003:997-1258 committed 2024-01-01 00:07:00 UTC GTID 0-1-12 server 1
 BEGIN;

@@ -18,6 +18,11 @@ UPDATE `shop`.`orders` SET `id`=1, `customer`=1, `total`=21.00, `note`='first do
 UPDATE `shop`.`orders` SET `id`=2, `customer`=2, `total`=199.98, `note`=' doubled', `created`='2024-01-01 00:03:00.000000' WHERE `id`=2 LIMIT 1;
 COMMIT; -- 2 rows (0 inserted, 2 updated, 0 deleted)
 
+-- mysql-bin.000003:838-997 committed 2024-01-01 00:06:00 UTC GTID 0-1-11 server 1
+BEGIN;
+ALTER TABLE shop.audit ADD COLUMN at INT NULL;
+COMMIT; -- DDL
+
 -- mysql-bin.000003:997-1258 committed 2024-01-01 00:07:00 UTC GTID 0-1-12 server 1
 BEGIN;
 INSERT INTO `shop`.`audit` (`msg`,`at`) VALUES ('after alter',7);

@@ -4,6 +4,21 @@ SET sql_mode='NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES';
 SET foreign_key_checks=1;
 SET unique_checks=1;
 
+-- mysql-bin.000002:371-500 committed 2024-01-01 00:00:00 UTC GTID 0-1-1 server 1
+BEGIN;
+CREATE DATABASE shop;
+COMMIT; -- DDL
+
+-- mysql-bin.000002:500-627 committed 2024-01-01 00:00:00 UTC GTID 0-1-2 server 1
+BEGIN;
+CREATE DATABASE crm;
+COMMIT; -- DDL
+
+-- mysql-bin.000002:1299-1507 committed 2024-01-01 00:00:00 UTC GTID 0-1-6 server 1
+BEGIN;
+CREATE TABLE crm.customers (id INT PRIMARY KEY, name VARCHAR(50) NOT NULL, email VARCHAR(100));
+COMMIT; -- DDL
+
 -- mysql-bin.000002:1507-1888 committed 2024-01-01 00:01:00 UTC GTID 0-1-7 server 1
 BEGIN;
 INSERT INTO `crm`.`customers` (`id`,`name`,`email`) VALUES (1,'Ann','ann@example.com');

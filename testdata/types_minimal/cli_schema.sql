@@ -6,6 +6,23 @@ SET sql_mode='NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES';
 SET foreign_key_checks=1;
 SET unique_checks=1;
 
+-- mysql-bin.000002:371-518 committed 2023-11-14 22:13:20 UTC GTID 0-1-1 server 1
+BEGIN;
+CREATE DATABASE fx CHARACTER SET utf8mb4;
+COMMIT; -- DDL
+
+-- mysql-bin.000002:1822-2000 committed 2023-11-14 22:13:20 UTC GTID 0-1-4 server 1
+BEGIN;
+USE `fx`;
+CREATE TABLE nokey (a VARCHAR(10), b INT, f FLOAT, n INT NULL);
+COMMIT; -- DDL
+
+-- mysql-bin.000002:2594-2846 committed 2023-11-14 22:13:20 UTC GTID 0-1-6 server 1
+BEGIN;
+USE `fx`;
+CREATE TABLE gen (id INT PRIMARY KEY, a INT, b VARCHAR(20), v INT AS (a * 2) VIRTUAL, s VARCHAR(40) AS (CONCAT(b, '!')) STORED, KEY (v));
+COMMIT; -- DDL
+
 -- mysql-bin.000002:84668-84977 committed 2023-11-14 22:13:20 UTC GTID 0-1-16 server 1
 BEGIN;
 INSERT INTO `fx`.`nokey` (`a`,`b`,`f`,`n`) VALUES ('x',1,0.1,NULL);
