@@ -2,6 +2,7 @@ package restore
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"regexp"
 	"strings"
@@ -139,7 +140,7 @@ func (v *renameVisitor) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 
 // apply updates the catalog chain for a DDL statement, so that later table maps are checked
 // against the schema in force at their position.
-func (c *Catalog) apply(ch *ddlChange) error {
+func (c *Catalog) apply(ctx context.Context, ch *ddlChange) error {
 	defer c.clearCaches()
 	key := func(r tableRef) string { return r.DB + "." + r.Table }
 	switch n := ch.node.(type) {
@@ -147,7 +148,9 @@ func (c *Catalog) apply(ch *ddlChange) error {
 		r := ch.touches[0]
 		switch {
 		case n.ReferTable != nil:
-			if def := c.lookup(key(tableRef{DB: firstNonEmpty(n.ReferTable.Schema.O, ch.schema), Table: n.ReferTable.Name.O})); def != nil {
+			if def, err := c.lookupFetch(ctx, tableRef{DB: firstNonEmpty(n.ReferTable.Schema.O, ch.schema), Table: n.ReferTable.Name.O}); err != nil {
+				return err
+			} else if def != nil {
 				c.tables[key(r)] = def.clone()
 			}
 		case n.Select != nil:
@@ -165,6 +168,9 @@ func (c *Catalog) apply(ch *ddlChange) error {
 		}
 	case *ast.RenameTableStmt:
 		for i := 0; i+1 < len(ch.touches); i += 2 {
+			if _, err := c.lookupFetch(ctx, ch.touches[i]); err != nil {
+				return err
+			}
 			c.move(key(ch.touches[i]), key(ch.touches[i+1]))
 		}
 	case *ast.DropDatabaseStmt:
@@ -177,7 +183,10 @@ func (c *Catalog) apply(ch *ddlChange) error {
 		}
 	case *ast.AlterTableStmt:
 		k := key(ch.touches[0])
-		def := c.lookup(k)
+		def, err := c.lookupFetch(ctx, ch.touches[0])
+		if err != nil {
+			return err
+		}
 		if def == nil {
 			return nil // a table pitr has no definition of: nothing to keep up to date
 		}
@@ -200,6 +209,26 @@ func firstNonEmpty(a, b string) string {
 		return a
 	}
 	return b
+}
+
+// lookupFetch is lookup, asking a server-backed catalog for a table it has not read yet: the
+// definition a DDL statement changes must be the one from before it.
+func (c *Catalog) lookupFetch(ctx context.Context, r tableRef) (*tableDef, error) {
+	key := r.DB + "." + r.Table
+	for cat := c; cat != nil; cat = cat.next {
+		if def, ok := cat.tables[key]; ok {
+			return def, nil
+		}
+		if cat.fetch != nil {
+			if err := cat.read(ctx, r.DB, r.Table); err != nil {
+				return nil, err
+			}
+			if def := cat.tables[key]; def != nil {
+				return def, nil
+			}
+		}
+	}
+	return nil, nil
 }
 
 func (c *Catalog) lookup(key string) *tableDef {

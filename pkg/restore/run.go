@@ -342,7 +342,7 @@ func (r *runner) statement(ctx context.Context, ev *binlog.Event) error {
 		return r.unparsedDDL(ctx, ev, err)
 	}
 	if ch != nil {
-		if err := r.catalog.apply(ch); err != nil {
+		if err := r.catalog.apply(ctx, ch); err != nil {
 			return err
 		}
 		for _, t := range ch.touches {

@@ -225,6 +225,25 @@ func (c *Catalog) add(p *parser.Parser, db, stmt string) error {
 	return nil
 }
 
+// read asks the server behind c for a table's definition, once.
+func (c *Catalog) read(ctx context.Context, db, table string) error {
+	key := db + "." + table
+	if _, ok := c.tables[key]; ok {
+		return nil
+	}
+	stmt, err := c.fetch(ctx, db, table)
+	if err != nil {
+		return fmt.Errorf("schema of %s from %s: %w", key, c.source, err)
+	}
+	c.tables[key] = nil
+	if stmt != "" {
+		if err := c.add(c.parser, db, stmt); err != nil {
+			return fmt.Errorf("schema of %s from %s: %w", key, c.source, err)
+		}
+	}
+	return nil
+}
+
 // ErrSchemaMismatch means a table map does not match the schema pitr was given for the table.
 var ErrSchemaMismatch = fmt.Errorf("the binlog's table does not match the schema")
 
@@ -241,15 +260,8 @@ func (c *Catalog) resolve(ctx context.Context, tm *binlog.TableMap) (*binlog.Tab
 	key := tm.Schema + "." + tm.Table
 	def, ok := c.tables[key]
 	if !ok && c.fetch != nil {
-		stmt, err := c.fetch(ctx, tm.Schema, tm.Table)
-		if err != nil {
-			return nil, fmt.Errorf("schema of %s from %s: %w", tm, c.source, err)
-		}
-		c.tables[key] = nil
-		if stmt != "" {
-			if err := c.add(c.parser, tm.Schema, stmt); err != nil {
-				return nil, fmt.Errorf("schema of %s from %s: %w", tm, c.source, err)
-			}
+		if err := c.read(ctx, tm.Schema, tm.Table); err != nil {
+			return nil, err
 		}
 		def = c.tables[key]
 	}
