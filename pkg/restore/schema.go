@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -111,13 +112,24 @@ func LoadSchema(ctx context.Context, path string) (*Catalog, error) {
 		return nil, err
 	}
 	if st.IsDir() {
+		// mydumper: db.table-schema.sql; MySQL Shell dump: db@table.sql (names %-encoded).
 		files, _ := filepath.Glob(filepath.Join(path, "*-schema.sql*"))
+		shell, _ := filepath.Glob(filepath.Join(path, "*@*.sql"))
+		files = append(files, shell...)
 		sort.Strings(files)
 		for _, f := range files {
 			base := filepath.Base(f)
-			db, _, ok := strings.Cut(base, ".")
-			if !ok || strings.HasSuffix(base, "-schema-create.sql") || strings.Contains(base, "-schema-view") {
-				continue
+			var db string
+			if i := strings.IndexByte(base, '@'); i >= 0 {
+				if i == 0 || strings.Count(base, "@") != 1 {
+					continue // @.sql, @.post.sql, partitions and chunks
+				}
+				db, _ = url.PathUnescape(base[:i])
+			} else {
+				var ok bool
+				if db, _, ok = strings.Cut(base, "."); !ok || strings.HasSuffix(base, "-schema-create.sql") || strings.Contains(base, "-schema-view") {
+					continue
+				}
 			}
 			if err := c.readStatements(ctx, p, f, db); err != nil {
 				return nil, err
@@ -127,7 +139,7 @@ func LoadSchema(ctx context.Context, path string) (*Catalog, error) {
 		return nil, err
 	}
 	if len(c.tables) == 0 {
-		return nil, fmt.Errorf("%s: no CREATE TABLE statement found (want a mysqldump/mariadb-dump file or a mydumper folder)", path)
+		return nil, fmt.Errorf("%s: no CREATE TABLE statement found (want a mysqldump/mariadb-dump file, a mydumper folder or a MySQL Shell dump folder)", path)
 	}
 	return c, nil
 }

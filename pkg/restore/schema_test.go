@@ -144,3 +144,25 @@ func TestSchemaFromBinlogDDL(t *testing.T) {
 		t.Errorf("the row after ALTER TABLE ADD COLUMN is not named by the new column list")
 	}
 }
+
+// TestLoadSchemaFolders: mydumper and MySQL Shell dump folders.
+func TestLoadSchemaFolders(t *testing.T) {
+	my := t.TempDir()
+	os.WriteFile(filepath.Join(my, "shop.orders-schema.sql"), []byte("/*!40101 SET NAMES binary*/;\nCREATE TABLE `orders` (\n  `id` int NOT NULL,\n  `g` point,\n  PRIMARY KEY (`id`)\n) ENGINE=InnoDB;\n"), 0o644)
+	os.WriteFile(filepath.Join(my, "shop-schema-create.sql"), []byte("CREATE DATABASE `shop`;\n"), 0o644)
+	os.WriteFile(filepath.Join(my, "shop.orders.00000.sql"), []byte("INSERT INTO `orders` VALUES (1, NULL);\n"), 0o644)
+	sh := t.TempDir()
+	os.WriteFile(filepath.Join(sh, "@.json"), []byte("{}"), 0o644)
+	os.WriteFile(filepath.Join(sh, "@.sql"), []byte("-- nothing\n"), 0o644)
+	os.WriteFile(filepath.Join(sh, "my%20db@t.sql"), []byte("-- MySQLShell dump\nCREATE TABLE IF NOT EXISTS `t` (\n  `a` bigint unsigned NOT NULL,\n  `e` enum('x','y'),\n  PRIMARY KEY (`a`)\n);\n"), 0o644)
+	for _, tc := range []struct{ dir, key string }{{my, "shop.orders"}, {sh, "my db.t"}} {
+		c, err := LoadSchema(context.Background(), tc.dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		def := c.tables[tc.key]
+		if def == nil || len(def.columns) != 2 || len(def.pk) != 1 {
+			t.Errorf("%s: %+v", tc.key, def)
+		}
+	}
+}
