@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -80,6 +81,18 @@ func (o incidentOptions) apply(cfg *restore.Config, start *binlog.Position, log 
 		return err
 	}
 	*start = b.Start
+	// A logical backup holds the schema at the start position too: the column names of a
+	// MINIMAL-metadata binlog, checked against every table map.
+	if cfg.Schema == nil && (b.Kind == "mysqldump" || b.Kind == "mydumper" || b.Kind == "mysqlsh") {
+		schemaPath := o.fromBackup
+		if b.Kind != "mysqldump" {
+			schemaPath = filepath.Dir(b.Path)
+		}
+		if cat, err := restore.LoadSchema(context.Background(), schemaPath); err == nil {
+			cfg.Schema = cat
+			log.Info("column names, where the binlog has none, from the backup's CREATE TABLE statements", "backup", schemaPath)
+		}
+	}
 	if !b.GTIDs.IsEmpty() {
 		if cfg.Window.ExcludeGTIDs != nil {
 			return usagef(errors.New("--from-backup already excludes the backup's GTIDs; leave out --exclude-gtids"))

@@ -24,15 +24,25 @@ func TestIncidentFromDump(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts MariaDB servers")
 	}
+	// With MINIMAL metadata the column names come from the dump's own CREATE TABLE statements.
+	for _, meta := range []string{"FULL", "MINIMAL"} {
+		t.Run(meta, func(t *testing.T) { incidentFromDump(t, meta) })
+	}
+}
+
+func incidentFromDump(t *testing.T, meta string) {
 	ctx := context.Background()
-	src := mariadbtest.Start(t, mariadbtest.Options{})
+	src := mariadbtest.Start(t, mariadbtest.Options{RowMetadata: meta})
 	mustScript(t, src, `CREATE DATABASE shop; CREATE DATABASE crm;
 CREATE TABLE shop.victim (id INT PRIMARY KEY, amount DECIMAL(12,2), note VARCHAR(200), data MEDIUMBLOB,
-  at DATETIME(6), ts TIMESTAMP(3) NULL, f FLOAT, e ENUM('new','paid'), u BIGINT UNSIGNED);
+  at DATETIME(6), ts TIMESTAMP(3) NULL, f FLOAT, e ENUM('new','paid'), u BIGINT UNSIGNED,
+  tm TIME(6), y YEAR, b BIT(10), st SET('a','b','c'), j JSON, g POINT, d DOUBLE, l VARCHAR(20) CHARACTER SET latin1, ti TINYINT);
 CREATE TABLE shop.other (id INT PRIMARY KEY AUTO_INCREMENT, v VARCHAR(20));
 CREATE TABLE crm.people (id INT PRIMARY KEY, name VARCHAR(50));
-INSERT INTO shop.victim VALUES (1, 10.50, 'first', X'00FF', '2024-01-01 00:00:00.000001', '2024-01-01 00:00:00.123', 0.1, 'new', 18446744073709551615),
-  (2, -3.25, 'it''s "quoted"', REPEAT(X'AB', 100000), '1999-12-31 23:59:59.999999', NULL, -1.5e10, 'paid', 0);
+INSERT INTO shop.victim VALUES (1, 10.50, 'first', X'00FF', '2024-01-01 00:00:00.000001', '2024-01-01 00:00:00.123', 0.1, 'new', 18446744073709551615,
+    '-838:59:59.000000', 1901, b'1010101010', 'a,c', '{"k": [1, 2.5, "é"]}', ST_GeomFromText('POINT(1 2)'), 1.7976931348623157e308, _latin1 X'E9', -128),
+  (2, -3.25, 'it''s "quoted"', REPEAT(X'AB', 100000), '1999-12-31 23:59:59.999999', NULL, -1.5e10, 'paid', 0,
+    '12:00:00.5', 2155, b'0', '', 'null', NULL, -0.0, '', 127);
 INSERT INTO shop.other (v) VALUES ('a'), ('b');
 INSERT INTO crm.people VALUES (1, 'Ann');`)
 	dump := filepath.Join(t.TempDir(), "dump.sql")
@@ -42,7 +52,9 @@ INSERT INTO crm.people VALUES (1, 'Ann');`)
 		t.Fatal(err)
 	}
 	os.WriteFile(dump, out, 0o644)
-	mustScript(t, src, `INSERT INTO shop.victim VALUES (3, 99.99, 'after backup', NULL, '2024-02-29 12:00:00', '2024-02-29 12:00:00', 3.25, NULL, 7);
+	mustScript(t, src, `INSERT INTO shop.victim (id, amount, note, at, ts, f, u) VALUES (3, 99.99, 'after backup', '2024-02-29 12:00:00', '2024-02-29 12:00:00', 3.25, 7);
+ALTER TABLE shop.victim ADD COLUMN added VARCHAR(10) NOT NULL DEFAULT 'def' AFTER note, MODIFY COLUMN ti SMALLINT;
+INSERT INTO shop.victim (id, note, added, ti) VALUES (4, 'after alter', 'set', 300);
 BEGIN; UPDATE shop.victim SET amount = amount * 2, note = CONCAT(note, ' ✓') WHERE id <= 2; INSERT INTO shop.other (v) VALUES ('c'); COMMIT;
 DELETE FROM shop.victim WHERE id = 1;
 INSERT INTO crm.people VALUES (2, 'Bob');`)
