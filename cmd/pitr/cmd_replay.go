@@ -165,7 +165,11 @@ func runReplay(ctx context.Context, o replayOptions, g *globalOptions, args []st
 		return err
 	}
 	defer src.Close()
-	sink, finish, err := openSink(ctx, o, stdout, []string{"pitr " + versionString() + " replay", origin})
+	header := []string{"pitr " + versionString() + " replay", origin}
+	if cfg.Schema != nil {
+		header = append(header, "column names from "+cfg.Schema.Describe())
+	}
+	sink, finish, err := openSink(ctx, o, stdout, header)
 	if err != nil {
 		return err
 	}

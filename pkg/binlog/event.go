@@ -149,6 +149,14 @@ func (d *decoder) decode(ev *Event, raw []byte, f *format) (err error) {
 		ev.Server = f.serverVersion
 		if d.fmt != f {
 			d.fmt = f
+			// MariaDB counts GEOMETRY among the character columns of a table map's charset
+			// metadata, MySQL does not: the wrong flavor gives later columns the charsets of
+			// their neighbours.
+			if f.mariaDB {
+				d.parser.SetFlavor("mariadb")
+			} else {
+				d.parser.SetFlavor("mysql")
+			}
 			// Parse only remembers the format; our own checksum check already ran.
 			if _, err := d.parser.Parse(raw); err != nil {
 				return fmt.Errorf("%w: format description: %v", ErrCorrupt, err)

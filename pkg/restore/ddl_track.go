@@ -340,15 +340,25 @@ func (t *tableDef) alter(spec *ast.AlterTableSpec, spatial map[string]bool) erro
 		t.columns[i].name = spec.NewColumnName.Name.O
 		t.pk = renameName(t.pk, spec.OldColumnName.Name.O, spec.NewColumnName.Name.O)
 	case ast.AlterTableAddConstraint:
-		if spec.Constraint != nil && spec.Constraint.Tp == ast.ConstraintPrimaryKey {
+		if spec.Constraint == nil {
+			return nil
+		}
+		switch spec.Constraint.Tp {
+		case ast.ConstraintPrimaryKey:
 			pk, err := pkColumns(spec.Constraint)
 			if err != nil {
 				return err
 			}
 			t.pk = pk
+		case ast.ConstraintUniq, ast.ConstraintUniqKey, ast.ConstraintUniqIndex:
+			t.addUnique(spec.Constraint)
 		}
 	case ast.AlterTableDropPrimaryKey:
 		t.pk = nil
+	case ast.AlterTableDropIndex:
+		if strings.EqualFold(spec.Name, t.ukName) {
+			t.uk, t.ukName = nil, ""
+		}
 	}
 	return nil
 }

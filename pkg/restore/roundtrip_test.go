@@ -103,7 +103,7 @@ DELETE FROM types WHERE id = 2;
 			if stderr.Len() > 0 {
 				t.Fatalf("client printed: %s", stderr.String())
 			}
-			for _, table := range []string{"types", "bytes", "nokey", "fsp", "gen"} {
+			for _, table := range []string{"types", "bytes", "nokey", "fsp", "gen", "geo_order"} {
 				compareTable(t, src.DB, dst.DB, "fx", table)
 			}
 		})

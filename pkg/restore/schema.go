@@ -16,6 +16,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser"
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/charset"
 	tmysql "github.com/pingcap/tidb/pkg/parser/mysql"
 	ptypes "github.com/pingcap/tidb/pkg/parser/types"
 
@@ -78,6 +79,10 @@ func NewServerCatalog(name string, fetch func(ctx context.Context, db, table str
 type tableDef struct {
 	columns []columnDef
 	pk      []string // column names: DDL moves columns around
+	// uk is the first UNIQUE key whose columns are all NOT NULL: it finds a row as well as a
+	// primary key does, for tables without one.
+	uk     []string
+	ukName string
 }
 
 func (t *tableDef) index(name string) int {
@@ -90,10 +95,26 @@ func (t *tableDef) index(name string) int {
 }
 
 func (t *tableDef) clone() *tableDef {
-	return &tableDef{columns: append([]columnDef(nil), t.columns...), pk: append([]string(nil), t.pk...)}
+	return &tableDef{columns: append([]columnDef(nil), t.columns...), pk: append([]string(nil), t.pk...),
+		uk: append([]string(nil), t.uk...), ukName: t.ukName}
+}
+
+// key is the columns that find a row: the primary key, or else the first NOT NULL unique key.
+func (t *tableDef) key() []string {
+	if len(t.pk) > 0 {
+		return t.pk
+	}
+	for _, name := range t.uk {
+		if i := t.index(name); i < 0 || !t.columns[i].notNull {
+			return nil
+		}
+	}
+	return t.uk
 }
 
 type columnDef struct {
+	notNull   bool
+	charset   string // explicit or the table's default; "" if unknown
 	name      string
 	tp        byte // TiDB parser (MySQL) field type
 	unsigned  bool
@@ -292,6 +313,12 @@ func (c *Catalog) resolve(ctx context.Context, tm *binlog.TableMap) (*binlog.Tab
 			return nil, fmt.Errorf("%w: table %s column %d is %s in the binlog but `%s` %s in %s (binlog: %s; schema: %s); wrong schema file, or DDL outside the window?",
 				ErrSchemaMismatch, tm, i+1, typeName(bc.Type), sc.name, ptypes.TypeStr(sc.tp), c.source, binlogTypes(tm), def.describe())
 		}
+		if bc.Collation != 0 && sc.charset != "" && isTextType(sc.tp) && !isEnumSet(bc.Type) {
+			if cs := charsetName(bc.Collation); cs != "" && cs != sc.charset {
+				return nil, fmt.Errorf("%w: table %s column %d (`%s`) is %s in the binlog but %s in %s; wrong schema file, or DDL outside the window?",
+					ErrSchemaMismatch, tm, i+1, sc.name, cs, sc.charset, c.source)
+			}
+		}
 		if tm.HasNames && !strings.EqualFold(bc.Name, sc.name) {
 			return nil, fmt.Errorf("%w: table %s column %d is `%s` in the binlog but `%s` in %s", ErrSchemaMismatch, tm, i+1, bc.Name, sc.name, c.source)
 		}
@@ -315,7 +342,7 @@ func (c *Catalog) resolve(ctx context.Context, tm *binlog.TableMap) (*binlog.Tab
 	}
 	out.HasNames = true
 	if len(out.PrimaryKey) == 0 {
-		for _, name := range def.pk {
+		for _, name := range def.key() {
 			if i := def.index(name); i >= 0 {
 				out.PrimaryKey = append(out.PrimaryKey, i)
 			}
@@ -410,11 +437,30 @@ func newColumnDef(col *ast.ColumnDef, spatial map[string]bool) columnDef {
 		cd.tp = tmysql.TypeGeometry
 	}
 	for _, o := range col.Options {
-		if o.Tp == ast.ColumnOptionGenerated {
+		switch o.Tp {
+		case ast.ColumnOptionGenerated:
 			cd.generated = true
+		case ast.ColumnOptionNotNull, ast.ColumnOptionPrimaryKey:
+			cd.notNull = true
+		}
+	}
+	if cs := col.Tp.GetCharset(); cs != "" {
+		cd.charset = normalizeCharset(cs)
+	} else if co := col.Tp.GetCollate(); co != "" {
+		if c, err := charset.GetCollationByName(co); err == nil {
+			cd.charset = normalizeCharset(c.CharsetName)
 		}
 	}
 	return cd
+}
+
+func isTextType(tp byte) bool {
+	switch tp {
+	case tmysql.TypeVarchar, tmysql.TypeVarString, tmysql.TypeString, tmysql.TypeBlob, tmysql.TypeTinyBlob,
+		tmysql.TypeMediumBlob, tmysql.TypeLongBlob:
+		return true
+	}
+	return false
 }
 
 func columnIsPK(col *ast.ColumnDef) bool {
@@ -444,15 +490,106 @@ func newTableDef(ct *ast.CreateTableStmt, spatial map[string]bool) (*tableDef, e
 		if columnIsPK(col) {
 			t.pk = []string{col.Name.Name.O}
 		}
+		for _, o := range col.Options {
+			if o.Tp == ast.ColumnOptionUniqKey && len(t.uk) == 0 {
+				t.uk = []string{col.Name.Name.O}
+			}
+		}
 	}
 	for _, con := range ct.Constraints {
-		if con.Tp == ast.ConstraintPrimaryKey {
+		switch con.Tp {
+		case ast.ConstraintPrimaryKey:
 			pk, err := pkColumns(con)
 			if err != nil {
 				return nil, err
 			}
 			t.pk = pk
+		case ast.ConstraintUniq, ast.ConstraintUniqKey, ast.ConstraintUniqIndex:
+			t.addUnique(con)
+		}
+	}
+	// Text columns without a charset of their own have the table's; BINARY, VARBINARY and BLOB
+	// report "binary" from the parser.
+	tableCS := ""
+	for _, o := range ct.Options {
+		switch o.Tp {
+		case ast.TableOptionCharset:
+			tableCS = normalizeCharset(o.StrValue)
+		case ast.TableOptionCollate:
+			if c, err := charset.GetCollationByName(o.StrValue); err == nil && tableCS == "" {
+				tableCS = normalizeCharset(c.CharsetName)
+			}
+		}
+	}
+	for i := range t.columns {
+		if t.columns[i].charset == "" && isTextType(t.columns[i].tp) {
+			t.columns[i].charset = tableCS
 		}
 	}
 	return t, nil
+}
+
+// addUnique remembers the first unique key on plain columns, to find rows of tables without a
+// primary key; whether its columns are NOT NULL is decided when it is used.
+func (t *tableDef) addUnique(con *ast.Constraint) {
+	if len(t.uk) > 0 {
+		return
+	}
+	var cols []string
+	for _, k := range con.Keys {
+		if k.Column == nil || k.Length > 0 {
+			return // an expression or a prefix does not identify a row
+		}
+		cols = append(cols, k.Column.Name.O)
+	}
+	t.uk, t.ukName = cols, con.Name
+}
+
+func isEnumSet(t byte) bool { return t == mysql.MYSQL_TYPE_ENUM || t == mysql.MYSQL_TYPE_SET }
+
+// charsetName is the character set of a collation id, with utf8 spelled utf8mb3.
+func charsetName(collation uint64) string {
+	if collation > 1<<16 {
+		return ""
+	}
+	c, err := charset.GetCollationByID(int(collation))
+	if err != nil || c == nil {
+		return ""
+	}
+	return normalizeCharset(c.CharsetName)
+}
+
+func normalizeCharset(cs string) string {
+	cs = strings.ToLower(cs)
+	if cs == "utf8" {
+		return "utf8mb3"
+	}
+	return cs
+}
+
+// Describe says where column names come from, in order, for the output header.
+func (c *Catalog) Describe() string {
+	var parts []string
+	for cat := c; cat != nil; cat = cat.next {
+		if cat.fetch != nil {
+			parts = append(parts, cat.source+" (SHOW CREATE TABLE, today's schema)")
+			continue
+		}
+		var names []string
+		for k, def := range cat.tables {
+			if def != nil {
+				names = append(names, k)
+			}
+		}
+		if len(names) == 0 {
+			continue
+		}
+		sort.Strings(names)
+		list := strings.Join(names, ", ")
+		if len(names) > 20 {
+			list = strings.Join(names[:20], ", ") + fmt.Sprintf(", and %d more", len(names)-20)
+		}
+		parts = append(parts, fmt.Sprintf("%s (%s)", cat.source, list))
+	}
+	return strings.Join(append([]string{"the binlog's own table metadata"}, parts...), ", then ")
 }

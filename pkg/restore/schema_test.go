@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -164,5 +165,67 @@ func TestLoadSchemaFolders(t *testing.T) {
 		if def == nil || len(def.columns) != 2 || len(def.pk) != 1 {
 			t.Errorf("%s: %+v", tc.key, def)
 		}
+	}
+}
+
+// TestCatalogKeysAndCharsets: rows of a table without a primary key are found by its first
+// unique key on NOT NULL columns; a text column whose charset differs from the schema's is a
+// mismatch.
+func TestCatalogKeysAndCharsets(t *testing.T) {
+	ctx := context.Background()
+	tm := func(table string, coll uint64) *binlog.TableMap {
+		return &binlog.TableMap{Schema: "d", Table: table, Columns: []binlog.Column{{Type: 3}, {Type: 15, Collation: coll}}}
+	}
+	cases := []struct {
+		name, ddl string
+		coll      uint64
+		wantKey   []int
+		wantErr   bool
+	}{
+		{"unique not null", "CREATE TABLE t (a INT NOT NULL, b VARCHAR(5), UNIQUE KEY u (a))", 45, []int{0}, false},
+		{"column unique", "CREATE TABLE t (a INT, b VARCHAR(5) NOT NULL UNIQUE)", 45, []int{1}, false},
+		{"nullable unique is no key", "CREATE TABLE t (a INT, b VARCHAR(5), UNIQUE KEY u (a))", 45, nil, false},
+		{"primary key wins", "CREATE TABLE t (a INT NOT NULL, b VARCHAR(5) NOT NULL, UNIQUE KEY (a), PRIMARY KEY (b))", 45, []int{1}, false},
+		{"charset from the table", "CREATE TABLE t (a INT, b VARCHAR(5)) DEFAULT CHARSET=latin1", 8, nil, false},
+		{"charset mismatch", "CREATE TABLE t (a INT, b VARCHAR(5)) DEFAULT CHARSET=latin1", 45, nil, true},
+		{"column charset mismatch", "CREATE TABLE t (a INT, b VARCHAR(5) CHARACTER SET utf8mb3)", 45, nil, true},
+		{"utf8 is utf8mb3", "CREATE TABLE t (a INT, b VARCHAR(5) CHARACTER SET utf8)", 33, nil, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCatalog("test")
+			if err := c.add(c.parser, "d", tc.ddl); err != nil {
+				t.Fatal(err)
+			}
+			got, err := c.resolve(ctx, tm("t", tc.coll))
+			if tc.wantErr {
+				if !errors.Is(err, ErrSchemaMismatch) {
+					t.Fatalf("err = %v, want a mismatch", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(got.PrimaryKey) != fmt.Sprint(tc.wantKey) && !(len(got.PrimaryKey) == 0 && len(tc.wantKey) == 0) {
+				t.Errorf("key %v, want %v", got.PrimaryKey, tc.wantKey)
+			}
+		})
+	}
+	// DROP INDEX of the unique key: no key any more.
+	c := newCatalog("test")
+	c.add(c.parser, "d", "CREATE TABLE t (a INT NOT NULL, b VARCHAR(5), UNIQUE KEY u (a))")
+	ch, err := newDDLParser().change("d", []byte("ALTER TABLE t DROP INDEX u"))
+	if err != nil || ch == nil {
+		t.Fatal(ch, err)
+	}
+	if err := c.apply(ctx, ch); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := c.resolve(ctx, tm("t", 45)); len(got.PrimaryKey) != 0 {
+		t.Errorf("key %v after DROP INDEX", got.PrimaryKey)
+	}
+	if d := c.Describe(); !strings.Contains(d, "test (d.t)") {
+		t.Errorf("Describe: %s", d)
 	}
 }

@@ -94,6 +94,22 @@ CREATE TABLE `gen` (
 /*!40101 SET character_set_client = @saved_cs_client */;
 
 --
+-- Table structure for table `geo_order`
+--
+
+DROP TABLE IF EXISTS `geo_order`;
+/*!40101 SET @saved_cs_client     = @@character_set_client */;
+/*!40101 SET character_set_client = utf8mb4 */;
+CREATE TABLE `geo_order` (
+  `id` int(11) NOT NULL,
+  `g` point DEFAULT NULL,
+  `a` varchar(10) DEFAULT NULL,
+  `b` varchar(10) CHARACTER SET latin1 COLLATE latin1_swedish_ci DEFAULT NULL,
+  PRIMARY KEY (`id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+/*!40101 SET character_set_client = @saved_cs_client */;
+
+--
 -- Table structure for table `nokey`
 --
 

@@ -1,5 +1,6 @@
 -- pitr dev replay
 -- binlogs: mysql-bin.000002
+-- column names from the binlog's own table metadata, then ../../testdata/types_minimal/schema.sql (fx.bytes, fx.fsp, fx.gen, fx.geo_order, fx.nokey, fx.types)
 SET NAMES utf8mb4;
 SET time_zone='+00:00';
 SET sql_mode='NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES';
@@ -23,42 +24,42 @@ USE `fx`;
 CREATE TABLE gen (id INT PRIMARY KEY, a INT, b VARCHAR(20), v INT AS (a * 2) VIRTUAL, s VARCHAR(40) AS (CONCAT(b, '!')) STORED, KEY (v));
 COMMIT; -- DDL
 
--- mysql-bin.000002:84668-84977 committed 2023-11-14 22:13:20 UTC GTID 0-1-16 server 1
+-- mysql-bin.000002:84909-85218 committed 2023-11-14 22:13:20 UTC GTID 0-1-17 server 1
 BEGIN;
 INSERT INTO `fx`.`nokey` (`a`,`b`,`f`,`n`) VALUES ('x',1,0.1,NULL);
 INSERT INTO `fx`.`nokey` (`a`,`b`,`f`,`n`) VALUES ('X',1,0.1,NULL);
 INSERT INTO `fx`.`nokey` (`a`,`b`,`f`,`n`) VALUES ('x ',2,1.5,7);
 COMMIT; -- 3 rows (3 inserted, 0 updated, 0 deleted)
 
--- mysql-bin.000002:84977-85230 committed 2023-11-14 22:13:20 UTC GTID 0-1-17 server 1
+-- mysql-bin.000002:85218-85471 committed 2023-11-14 22:13:20 UTC GTID 0-1-18 server 1
 BEGIN;
 UPDATE `fx`.`nokey` SET `a`='X', `b`=5, `f`=0.1, `n`=NULL WHERE `a`<=>CAST('X' AS BINARY) AND `b`<=>1 AND `f`<=>1.0000000149011612e-01 AND `n`<=>NULL LIMIT 1;
 COMMIT; -- 1 rows (0 inserted, 1 updated, 0 deleted)
 
--- mysql-bin.000002:85230-85472 committed 2023-11-14 22:13:20 UTC GTID 0-1-18 server 1
+-- mysql-bin.000002:85471-85713 committed 2023-11-14 22:13:20 UTC GTID 0-1-19 server 1
 BEGIN;
 DELETE FROM `fx`.`nokey` WHERE `a`<=>CAST('x ' AS BINARY) AND `b`<=>2 AND `f`<=>1.5e+00 AND `n`<=>7 LIMIT 1;
 COMMIT; -- 1 rows (0 inserted, 0 updated, 1 deleted)
 
--- mysql-bin.000002:85472-85718 committed 2023-11-14 22:13:20 UTC GTID 0-1-19 server 1
+-- mysql-bin.000002:85713-85959 committed 2023-11-14 22:13:20 UTC GTID 0-1-20 server 1
 BEGIN;
 DELETE FROM `fx`.`nokey` WHERE `a`<=>CAST('x' AS BINARY) AND `b`<=>1 AND `f`<=>1.0000000149011612e-01 AND `n`<=>NULL LIMIT 1;
 COMMIT; -- 1 rows (0 inserted, 0 updated, 1 deleted)
 
--- mysql-bin.000002:89685-89992 committed 2023-11-14 22:13:20 UTC GTID 0-1-23 server 1
+-- mysql-bin.000002:89926-90233 committed 2023-11-14 22:13:20 UTC GTID 0-1-24 server 1
 BEGIN;
 INSERT INTO `fx`.`gen` (`id`,`a`,`b`) VALUES (1,1,'x');
 INSERT INTO `fx`.`gen` (`id`,`a`,`b`) VALUES (2,NULL,NULL);
 INSERT INTO `fx`.`gen` (`id`,`a`,`b`) VALUES (3,-5,'é');
 COMMIT; -- 3 rows (3 inserted, 0 updated, 0 deleted)
 
--- mysql-bin.000002:89992-90324 committed 2023-11-14 22:13:20 UTC GTID 0-1-24 server 1
+-- mysql-bin.000002:90233-90565 committed 2023-11-14 22:13:20 UTC GTID 0-1-25 server 1
 BEGIN;
 UPDATE `fx`.`gen` SET `id`=1, `a`=11, `b`='xy' WHERE `id`=1 LIMIT 1;
 UPDATE `fx`.`gen` SET `id`=3, `a`=5, `b`='éy' WHERE `id`=3 LIMIT 1;
 COMMIT; -- 2 rows (0 inserted, 2 updated, 0 deleted)
 
--- mysql-bin.000002:90324-90544 committed 2023-11-14 22:13:20 UTC GTID 0-1-25 server 1
+-- mysql-bin.000002:90565-90785 committed 2023-11-14 22:13:20 UTC GTID 0-1-26 server 1
 BEGIN;
 DELETE FROM `fx`.`gen` WHERE `id`=2 LIMIT 1;
 COMMIT; -- 1 rows (0 inserted, 0 updated, 1 deleted)
