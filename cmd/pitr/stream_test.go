@@ -291,7 +291,8 @@ func TestServerSource(t *testing.T) {
 func normalize(s string) string {
 	var out []string
 	for _, l := range strings.Split(s, "\n") {
-		if strings.HasPrefix(l, "-- binlogs: ") || strings.HasPrefix(l, "-- server: ") {
+		// The source line differs, and a stream also names its server as a schema source.
+		if strings.HasPrefix(l, "-- binlogs: ") || strings.HasPrefix(l, "-- server: ") || strings.HasPrefix(l, "-- column names from ") {
 			continue
 		}
 		out = append(out, txnEnd.ReplaceAllString(l, "$1 "))

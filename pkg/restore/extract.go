@@ -130,12 +130,11 @@ func extractDump(ctx context.Context, w io.Writer, br *bufio.Reader, path, db, t
 		}
 		// The rest of a long line: copied through or skipped, never held.
 		for long {
-			chunk, more, err := peekLine(br, 64<<10)
+			chunk, err := br.ReadSlice('\n')
 			if copying {
 				bw.Write(chunk)
 			}
-			long = more
-			if err != nil {
+			if err != bufio.ErrBufferFull {
 				break
 			}
 		}
@@ -144,6 +143,16 @@ func extractDump(ctx context.Context, w io.Writer, br *bufio.Reader, path, db, t
 		return fmt.Errorf("%s: %w: `%s`.`%s` (the dump has no \"Table structure for table\" section for it)", path, ErrNotInBackup, db, table)
 	}
 	return bw.Flush()
+}
+
+// skipLine discards the rest of the current line.
+func skipLine(br *bufio.Reader) error {
+	for {
+		_, err := br.ReadSlice('\n')
+		if err != bufio.ErrBufferFull {
+			return err
+		}
+	}
 }
 
 // peekLine returns up to max bytes of the next line (newline included when reached) and

@@ -179,15 +179,11 @@ func (c *Catalog) readStatements(ctx context.Context, p *parser.Parser, path, db
 		if n&1023 == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
-		head, long, err := peekLine(br, 1<<20)
-		for long {
-			// A data line of a full dump: not a statement we read, so skip the rest of it.
-			var more []byte
-			more, long, err = peekLine(br, 1<<20)
-			_ = more
-			if err != nil {
-				break
-			}
+		head, long, err := peekLine(br, 64<<10)
+		if long {
+			// A data line of a full dump: not a statement we read, so skip the rest of it
+			// without copying it anywhere.
+			err = skipLine(br)
 		}
 		line := bytes.TrimRight(head, "\r\n")
 		switch {
