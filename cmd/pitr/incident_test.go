@@ -36,13 +36,14 @@ func incidentFromDump(t *testing.T, meta string) {
 	mustScript(t, src, `CREATE DATABASE shop; CREATE DATABASE crm;
 CREATE TABLE shop.victim (id INT PRIMARY KEY, amount DECIMAL(12,2), note VARCHAR(200), data MEDIUMBLOB,
   at DATETIME(6), ts TIMESTAMP(3) NULL, f FLOAT, e ENUM('new','paid'), u BIGINT UNSIGNED,
-  tm TIME(6), y YEAR, b BIT(10), st SET('a','b','c'), j JSON, g POINT, d DOUBLE, l VARCHAR(20) CHARACTER SET latin1, ti TINYINT);
+  tm TIME(6), y YEAR, b BIT(10), st SET('a','b','c'), j JSON, g POINT, d DOUBLE, l VARCHAR(20) CHARACTER SET latin1, ti TINYINT,
+  dt DATE, c CHAR(5), tx TEXT, bn BINARY(4), mi MEDIUMINT UNSIGNED);
 CREATE TABLE shop.other (id INT PRIMARY KEY AUTO_INCREMENT, v VARCHAR(20));
 CREATE TABLE crm.people (id INT PRIMARY KEY, name VARCHAR(50));
 INSERT INTO shop.victim VALUES (1, 10.50, 'first', X'00FF', '2024-01-01 00:00:00.000001', '2024-01-01 00:00:00.123', 0.1, 'new', 18446744073709551615,
-    '-838:59:59.000000', 1901, b'1010101010', 'a,c', '{"k": [1, 2.5, "é"]}', ST_GeomFromText('POINT(1 2)'), 1.7976931348623157e308, _latin1 X'E9', -128),
+    '-838:59:59.000000', 1901, b'1010101010', 'a,c', '{"k": [1, 2.5, "é"]}', ST_GeomFromText('POINT(1 2)'), 1.7976931348623157e308, _latin1 X'E9', -128, '1000-01-01', 'abc', 'long text 🙂', X'00010203', 16777215),
   (2, -3.25, 'it''s "quoted"', REPEAT(X'AB', 100000), '1999-12-31 23:59:59.999999', NULL, -1.5e10, 'paid', 0,
-    '12:00:00.5', 2155, b'0', '', 'null', NULL, -0.0, '', 127);
+    '12:00:00.5', 2155, b'0', '', 'null', NULL, -0.0, '', 127, '9999-12-31', '', '', X'FF', 0);
 INSERT INTO shop.other (v) VALUES ('a'), ('b');
 INSERT INTO crm.people VALUES (1, 'Ann');`)
 	dump := filepath.Join(t.TempDir(), "dump.sql")
@@ -71,6 +72,29 @@ CREATE TABLE shop.victim LIKE shop.other; INSERT INTO shop.victim (v) VALUES ('r
 		t.Fatal(err)
 	}
 
+	// The usual way: the whole dump restored, then the binlog replay on top.
+	restored := mariadbtest.Start(t, mariadbtest.Options{NoBinlog: true})
+	load := restored.Client(ctx)
+	load.Stdin = bytes.NewReader(out)
+	if msg, err := load.CombinedOutput(); err != nil {
+		t.Fatalf("restoring the dump: %v\n%s", err, msg)
+	}
+	ro := replayOptions{timezone: "UTC", batch: 1, maxPacket: "64M", tables: []string{"shop.victim"}}
+	ro.incident.fromBackup, ro.incident.stopBeforeDrop = dump, true
+	var onTop bytes.Buffer
+	if err := runReplay(ctx, ro, &globalOptions{quiet: true}, files, &onTop); err != nil {
+		t.Fatal(err)
+	}
+	apply := restored.Client(ctx)
+	apply.Stdin = &onTop
+	if msg, err := apply.CombinedOutput(); err != nil {
+		t.Fatalf("replaying onto the restored dump: %v\n%s", err, msg)
+	}
+	if sum, rows := tableRows(t, restored.DB, "shop.victim"); sum != wantSum || strings.Join(rows, "\n") != strings.Join(wantRows, "\n") {
+		t.Errorf("restored dump + replay differs from the table before the DROP:\nwant %s %v\ngot  %s %v", wantSum, wantRows, sum, rows)
+	}
+
+	// From the backup file alone, into an empty server.
 	dst := mariadbtest.Start(t, mariadbtest.Options{NoBinlog: true})
 	o := replayOptions{timezone: "UTC", batch: 1, maxPacket: "64M", tables: []string{"shop.victim"}}
 	o.incident.fromBackup, o.incident.withData, o.incident.stopBeforeDrop = dump, true, true

@@ -153,3 +153,22 @@ func TestParseSize(t *testing.T) {
 		}
 	}
 }
+
+// TestRewriteDDL: with --rewrite-*, the DDL of a rewritten table or database is rewritten too.
+func TestRewriteDDL(t *testing.T) {
+	o := replayOptions{timezone: "UTC", batch: 1, maxPacket: "64M"}
+	o.incident.rewriteDBs, o.incident.rewriteTables = []string{"shop=shop_restore"}, []string{"shop.audit=other.audit2"}
+	var out bytes.Buffer
+	if err := runReplay(context.Background(), o, &globalOptions{quiet: true}, fixture("dml"), &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"CREATE DATABASE `shop_restore`;", "CREATE TABLE `shop_restore`.`orders` (", "ALTER TABLE `other`.`audit2` ADD COLUMN `at` INT NULL;",
+		"DROP TABLE `shop_restore`.`order_items`;", "CREATE DATABASE crm;", "INSERT INTO `other`.`audit2` (`msg`,`at`) VALUES ('after alter',7);"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %s", want)
+		}
+	}
+	if strings.Contains(out.String(), "`shop`.") || strings.Contains(out.String(), "shop.audit") {
+		t.Errorf("a shop table is still named:\n%s", out.String())
+	}
+}

@@ -120,6 +120,18 @@ type renameVisitor struct {
 }
 
 func (v *renameVisitor) Enter(n ast.Node) (ast.Node, bool) {
+	switch d := n.(type) {
+	case *ast.CreateDatabaseStmt:
+		if to, ok := v.rw.dbs[d.Name.O]; ok {
+			d.Name, v.changed = ast.NewCIStr(to), true
+		}
+		return n, true
+	case *ast.DropDatabaseStmt:
+		if to, ok := v.rw.dbs[d.Name.O]; ok {
+			d.Name, v.changed = ast.NewCIStr(to), true
+		}
+		return n, true
+	}
 	t, ok := n.(*ast.TableName)
 	if !ok {
 		return n, false

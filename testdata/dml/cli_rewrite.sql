@@ -8,7 +8,7 @@ SET unique_checks=1;
 
 -- mysql-bin.000002:371-500 committed 2024-01-01 00:00:00 UTC GTID 0-1-1 server 1
 BEGIN;
-CREATE DATABASE shop;
+CREATE DATABASE `shop_restore`;
 COMMIT; -- DDL
 
 -- mysql-bin.000002:500-627 committed 2024-01-01 00:00:00 UTC GTID 0-1-2 server 1
