@@ -113,6 +113,7 @@ func (t *tableDef) key() []string {
 }
 
 type columnDef struct {
+	flen      int // declared length in characters; -1 when not given
 	notNull   bool
 	charset   string // explicit or the table's default; "" if unknown
 	name      string
@@ -315,6 +316,13 @@ func (c *Catalog) resolve(ctx context.Context, tm *binlog.TableMap) (*binlog.Tab
 					ErrSchemaMismatch, tm, i+1, sc.name, cs, sc.charset, c.source)
 			}
 		}
+		if (bc.Type == mysql.MYSQL_TYPE_VARCHAR || bc.Type == mysql.MYSQL_TYPE_VAR_STRING) && sc.flen > 0 && sc.charset != "" {
+			// The table map gives VARCHAR's length in bytes: characters times the widest one.
+			if info, err := charset.GetCharsetInfo(sc.charset); err == nil && int(bc.Meta) != sc.flen*info.Maxlen {
+				return nil, fmt.Errorf("%w: table %s column %d (`%s`) holds %d bytes in the binlog but is VARCHAR(%d) %s (%d bytes) in %s; wrong schema file, or DDL outside the window?",
+					ErrSchemaMismatch, tm, i+1, sc.name, bc.Meta, sc.flen, sc.charset, sc.flen*info.Maxlen, c.source)
+			}
+		}
 		if tm.HasNames && !strings.EqualFold(bc.Name, sc.name) {
 			return nil, fmt.Errorf("%w: table %s column %d is `%s` in the binlog but `%s` in %s", ErrSchemaMismatch, tm, i+1, bc.Name, sc.name, c.source)
 		}
@@ -428,7 +436,8 @@ func (t *tableDef) describe() string {
 }
 
 func newColumnDef(col *ast.ColumnDef, spatial map[string]bool) columnDef {
-	cd := columnDef{name: col.Name.Name.O, tp: col.Tp.GetType(), unsigned: tmysql.HasUnsignedFlag(col.Tp.GetFlag()), elems: col.Tp.GetElems()}
+	cd := columnDef{name: col.Name.Name.O, tp: col.Tp.GetType(), unsigned: tmysql.HasUnsignedFlag(col.Tp.GetFlag()), elems: col.Tp.GetElems(),
+		flen: col.Tp.GetFlen()}
 	if spatial[strings.ToLower(cd.name)] {
 		cd.tp = tmysql.TypeGeometry
 	}

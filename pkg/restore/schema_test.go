@@ -93,8 +93,9 @@ func TestSchemaMismatch(t *testing.T) {
 					t.Errorf("error %q lacks %q", err, w)
 				}
 			}
-			if bytes.Contains(out, []byte("BEGIN")) && bytes.Count(out, []byte("BEGIN;")) != bytes.Count(out, []byte("COMMIT;")) {
-				t.Errorf("a transaction was begun for the mismatching table:\n%s", out)
+			// The replay starts at the mismatching transaction: nothing of it may be written.
+			if bytes.Contains(out, []byte("BEGIN")) {
+				t.Errorf("SQL written for the mismatching transaction:\n%s", out)
 			}
 		})
 	}
@@ -174,7 +175,9 @@ func TestLoadSchemaFolders(t *testing.T) {
 func TestCatalogKeysAndCharsets(t *testing.T) {
 	ctx := context.Background()
 	tm := func(table string, coll uint64) *binlog.TableMap {
-		return &binlog.TableMap{Schema: "d", Table: table, Columns: []binlog.Column{{Type: 3}, {Type: 15, Collation: coll}}}
+		// VARCHAR(5): 20 bytes in utf8mb4, 15 in utf8mb3, 5 in latin1.
+		meta := map[uint64]uint16{45: 20, 33: 15, 8: 5}[coll]
+		return &binlog.TableMap{Schema: "d", Table: table, Columns: []binlog.Column{{Type: 3}, {Type: 15, Collation: coll, Meta: meta}}}
 	}
 	cases := []struct {
 		name, ddl string
@@ -190,6 +193,8 @@ func TestCatalogKeysAndCharsets(t *testing.T) {
 		{"charset mismatch", "CREATE TABLE t (a INT, b VARCHAR(5)) DEFAULT CHARSET=latin1", 45, nil, true},
 		{"column charset mismatch", "CREATE TABLE t (a INT, b VARCHAR(5) CHARACTER SET utf8mb3)", 45, nil, true},
 		{"utf8 is utf8mb3", "CREATE TABLE t (a INT, b VARCHAR(5) CHARACTER SET utf8)", 33, nil, false},
+		{"length agrees", "CREATE TABLE t (a INT, b VARCHAR(5) CHARACTER SET utf8mb4)", 45, nil, false},
+		{"length differs", "CREATE TABLE t (a INT, b VARCHAR(6) CHARACTER SET utf8mb4)", 45, nil, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
