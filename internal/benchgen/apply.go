@@ -34,9 +34,7 @@ func measureApply(ctx context.Context, dir, pitr, mbinlog string, ds dataset) (s
 	if err != nil {
 		return "", err
 	}
-	// pitr replays rows, not DDL: its target gets the tables first (the schema without its rows,
-	// which are in the binlog).
-	ddl := schema[:strings.Index(schema, "INSERT INTO accounts")]
+	// Both targets start empty: the binlog's own DDL creates the tables, for pitr as for the pipe.
 
 	type run struct {
 		label   string
@@ -59,9 +57,6 @@ func measureApply(ctx context.Context, dir, pitr, mbinlog string, ds dataset) (s
 			var argv []string
 			var label string
 			if which == "pitr" {
-				if err := srv.ExecScript(ctx, ddl); err != nil {
-					return run{}, err
-				}
 				label = "F pitr replay --target (fresh MariaDB)"
 				argv = append([]string{pitr, "replay", "--no-defaults", "--target-socket=" + srv.Socket, "--target-user=root", "--yes"}, files...)
 			} else {
