@@ -37,8 +37,8 @@ func ParsePosition(s string) (Position, error) {
 	return Position{File: file, Offset: n}, nil
 }
 
-// Compare orders positions in log order, given the sequence numbers of their files.
-// Positions in unknown files compare by offset only.
+// Before reports whether p comes before q in log order, by the sequence numbers of their files
+// (mysql-bin.000009 before mysql-bin.000010), then by offset.
 func (p Position) Before(q Position) bool {
 	if p.File != q.File {
 		ps, pok := fileSeq(p.File)

@@ -106,7 +106,6 @@ type runner struct {
 	state     txnState
 	info      TxnInfo
 	sum       TxnSummary
-	gtidOpen  bool // a GTID event opened the transaction; BEGIN may follow
 	seenBegin bool
 	ddl       *ddlParser
 	catalog   *Catalog
@@ -145,13 +144,12 @@ func (r *runner) event(ctx context.Context, ev *binlog.Event) (stop bool, err er
 			return false, fmt.Errorf("GTID %s starts a transaction while the one at %s has not ended", ev.GTID, r.info.Start)
 		}
 		// A MariaDB GTID event is the BEGIN of a transaction unless it is standalone (DDL).
-		r.gtidOpen, r.seenBegin = true, ev.GTID.MariaDB && !ev.GTID.Standalone
+		r.seenBegin = ev.GTID.MariaDB && !ev.GTID.Standalone
 		return r.open(ctx, ev)
 	case binlog.KindQuery:
 		switch ev.Query.Keyword() {
 		case "BEGIN":
 			if r.state == txnNone {
-				r.gtidOpen = false
 				r.seenBegin = true
 				return r.open(ctx, ev)
 			}
@@ -310,7 +308,7 @@ func (r *runner) stopBeforeDrop(ev *binlog.Event) (bool, error) {
 func (r *runner) close(ctx context.Context, ev *binlog.Event, commit bool) error {
 	st := r.state
 	r.state = txnNone
-	r.gtidOpen, r.seenBegin = false, false
+	r.seenBegin = false
 	if st != txnBegun {
 		return nil
 	}
