@@ -103,7 +103,6 @@ func (r *Renderer) Flags(ctx context.Context, flags uint16) error {
 	return nil
 }
 
-
 // Row renders one row change. before is nil for inserts, after is nil for deletes.
 func (r *Renderer) Row(ctx context.Context, kind binlog.RowsKind, tm *binlog.TableMap, before, after []binlog.Value) error {
 	if !tm.HasNames {
