@@ -2,7 +2,6 @@ package restore
 
 import (
 	"bytes"
-	"fmt"
 	"path"
 	"strings"
 
@@ -36,58 +35,32 @@ type ddlParser struct{ p *parser.Parser }
 
 func newDDLParser() *ddlParser { return &ddlParser{p: parser.New()} }
 
-var removalKeywords = []string{"DROP", "TRUNCATE", "RENAME", "ALTER"}
-
 // removal returns what stmt takes away, with unqualified names in schema; nil if nothing.
 func (d *ddlParser) removal(schema string, stmt []byte) (*removal, error) {
-	s := bytes.TrimSpace(stripLeadingComments(stmt))
-	maybe := false
-	for _, k := range removalKeywords {
-		if len(s) >= len(k) && bytes.EqualFold(s[:len(k)], []byte(k)) {
-			maybe = true
-		}
+	ch, err := d.change(schema, stmt)
+	if err != nil || ch == nil {
+		return nil, err
 	}
-	if !maybe {
-		return nil, nil
-	}
-	node, err := d.p.ParseOneStmt(string(s), "", "")
-	if err != nil {
-		return nil, fmt.Errorf("cannot parse a statement that may drop or rename a table (%v): %s", firstLine(err.Error()), truncate(s, 200))
-	}
-	ref := func(t *ast.TableName) tableRef {
-		db := t.Schema.O
-		if db == "" {
-			db = schema
-		}
-		return tableRef{DB: db, Table: t.Name.O}
-	}
-	switch n := node.(type) {
+	switch n := ch.node.(type) {
 	case *ast.DropTableStmt:
-		if n.IsView {
-			return nil, nil
-		}
-		r := &removal{Verb: "DROP TABLE"}
-		for _, t := range n.Tables {
-			r.Tables = append(r.Tables, ref(t))
-		}
-		return r, nil
+		return &removal{Verb: "DROP TABLE", Tables: ch.touches}, nil
 	case *ast.TruncateTableStmt:
-		return &removal{Verb: "TRUNCATE TABLE", Tables: []tableRef{ref(n.Table)}}, nil
+		return &removal{Verb: "TRUNCATE TABLE", Tables: ch.touches}, nil
 	case *ast.DropDatabaseStmt:
-		return &removal{Verb: "DROP DATABASE", Tables: []tableRef{{DB: n.Name.O, Table: "*"}}}, nil
+		return &removal{Verb: "DROP DATABASE", Tables: ch.touches}, nil
 	case *ast.RenameTableStmt:
 		r := &removal{Verb: "RENAME TABLE"}
-		for _, tt := range n.TableToTables {
-			r.Tables = append(r.Tables, ref(tt.OldTable))
+		for i := 0; i < len(ch.touches); i += 2 { // old, new, old, new...
+			r.Tables = append(r.Tables, ch.touches[i])
 		}
 		return r, nil
 	case *ast.AlterTableStmt:
 		for _, spec := range n.Specs {
 			if spec.Tp == ast.AlterTableRenameTable {
-				return &removal{Verb: "ALTER TABLE ... RENAME", Tables: []tableRef{ref(n.Table)}}, nil
+				return &removal{Verb: "ALTER TABLE ... RENAME", Tables: ch.touches[:1]}, nil
 			}
 		}
-		return &removal{Verb: "ALTER TABLE", Tables: []tableRef{ref(n.Table)}, Keeps: true}, nil
+		return &removal{Verb: "ALTER TABLE", Tables: ch.touches[:1], Keeps: true}, nil
 	}
 	return nil, nil
 }
