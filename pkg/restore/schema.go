@@ -180,10 +180,22 @@ func (c *Catalog) readStatements(ctx context.Context, p *parser.Parser, path, db
 		if n&1023 == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
+		// Only statement lines are read; a full dump's data lines (megabytes each) are skipped
+		// without being copied anywhere.
+		if !in {
+			if p, _ := br.Peek(32); !bytes.HasPrefix(p, []byte("CREATE TABLE")) && !bytes.HasPrefix(p, []byte("USE `")) &&
+				!bytes.HasPrefix(p, []byte("-- ")) {
+				if err := skipLine(br); err != nil {
+					if err == io.EOF {
+						return nil
+					}
+					return fmt.Errorf("%s: %w", path, err)
+				}
+				continue
+			}
+		}
 		head, long, err := peekLine(br, 64<<10)
 		if long {
-			// A data line of a full dump: not a statement we read, so skip the rest of it
-			// without copying it anywhere.
 			err = skipLine(br)
 		}
 		line := bytes.TrimRight(head, "\r\n")
