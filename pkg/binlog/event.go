@@ -121,6 +121,7 @@ func (g GTID) String() string {
 // decoder turns framed events into Events. go-mysql decodes the event kinds pitr needs beyond
 // rows; its decoders index without bounds checks, so every call is guarded against panics.
 type decoder struct {
+	inner  bool // decoding an event from inside a Transaction_payload: it has no checksum
 	parser *replication.BinlogParser
 	fmt    *format
 	tables map[uint64]*TableMap
@@ -239,7 +240,8 @@ func (d *decoder) decode(ev *Event, raw []byte, f *format) (err error) {
 	case replication.INCIDENT_EVENT:
 		ev.Kind = KindIncident
 	case replication.TRANSACTION_PAYLOAD_EVENT:
-		return fmt.Errorf("%w: compressed transaction payload (binlog_transaction_compression=ON)", ErrUnsupported)
+		// FileSource opens payloads itself; a stream still refuses them.
+		return fmt.Errorf("%w: compressed transaction payload (binlog_transaction_compression=ON) in a server stream; pitr fetch the binlogs, then replay the files", ErrUnsupported)
 	default:
 		ev.Kind = KindOther
 	}

@@ -42,6 +42,10 @@ type FileSource struct {
 
 	alloc func(n int) []byte // set by a Prefetcher: where events are copied before decoding
 
+	payload    payloadReader // events inside a Transaction_payload event, being read
+	payloadAt  Position
+	payloadEnd int64
+
 	peeked   bool // lastPeek is the answer for events from peekFrom to its end
 	lastPeek TxnEnd
 	peekFrom int64
@@ -101,6 +105,25 @@ func (s *FileSource) next(ctx context.Context) (*Event, error) {
 		return nil, err
 	}
 	for {
+		if s.payload.active() {
+			h, raw, err := s.payload.next()
+			if err == io.EOF {
+				continue
+			}
+			if err != nil {
+				return nil, &PosError{Pos: s.payloadAt, Err: err}
+			}
+			// Inner events have no position of their own: they all stand at the payload event,
+			// and end where it ends, which is where a replay that applied them resumes.
+			s.ev = Event{Pos: s.payloadAt, End: s.payloadEnd, Header: h, Body: raw[headerSize:]}
+			s.dec.inner = true
+			err = s.dec.decode(&s.ev, raw, s.cur.fmt)
+			s.dec.inner = false
+			if err != nil {
+				return nil, &PosError{Pos: s.payloadAt, Err: fmt.Errorf("in transaction payload: %w", err)}
+			}
+			return &s.ev, nil
+		}
 		if s.cur == nil {
 			if s.idx >= len(s.files) {
 				return nil, io.EOF
@@ -143,6 +166,13 @@ func (s *FileSource) next(ctx context.Context) (*Event, error) {
 		body, err := s.cur.body(h, raw, at)
 		if err != nil {
 			return nil, err
+		}
+		if h.Type == replication.TRANSACTION_PAYLOAD_EVENT {
+			if err := s.payload.open(body); err != nil {
+				return nil, &PosError{Pos: at, Err: err}
+			}
+			s.payloadAt, s.payloadEnd = at, s.cur.off
+			continue
 		}
 		s.ev = Event{Pos: at, End: s.cur.off, Header: h, Body: body, owned: owned}
 		if err := s.dec.decode(&s.ev, raw, s.cur.fmt); err != nil {
@@ -278,7 +308,8 @@ func (s *FileSource) peekTxnEnd(ctx context.Context, last Event) (TxnEnd, error)
 		}
 		end := TxnEnd{End: a.pos(), Timestamp: h.Timestamp}
 		switch h.Type {
-		case replication.XID_EVENT:
+		case replication.XID_EVENT, replication.TRANSACTION_PAYLOAD_EVENT:
+			// A compressed transaction is one payload event: its end is the commit.
 			return end, nil
 		case replication.QUERY_EVENT:
 			qb := raw[headerSize:]
