@@ -240,8 +240,8 @@ func (d *decoder) decode(ev *Event, raw []byte, f *format) (err error) {
 	case replication.INCIDENT_EVENT:
 		ev.Kind = KindIncident
 	case replication.TRANSACTION_PAYLOAD_EVENT:
-		// FileSource opens payloads itself; a stream still refuses them.
-		return fmt.Errorf("%w: compressed transaction payload (binlog_transaction_compression=ON) in a server stream; pitr fetch the binlogs, then replay the files", ErrUnsupported)
+		// Sources open payloads themselves (see payloadReader) and never hand one to decode.
+		return fmt.Errorf("%w: transaction payload event outside a source that reads payloads", ErrUnsupported)
 	default:
 		ev.Kind = KindOther
 	}

@@ -546,6 +546,10 @@ type StreamSource struct {
 	dec *decoder
 	ev  Event
 	err error
+
+	payload    payloadReader // events inside a Transaction_payload event, as FileSource reads them
+	payloadAt  Position
+	payloadEnd int64
 }
 
 var _ Source = (*StreamSource)(nil)
@@ -570,10 +574,38 @@ func (s *StreamSource) Next(ctx context.Context) (*Event, error) {
 		return nil, s.err
 	}
 	for {
+		if s.payload.active() {
+			h, raw, err := s.payload.next()
+			if err == io.EOF {
+				continue
+			}
+			if err != nil {
+				s.err = &PosError{Pos: s.payloadAt, Err: err}
+				return nil, s.err
+			}
+			s.ev = Event{Pos: s.payloadAt, End: s.payloadEnd, Header: h, Body: raw[headerSize:]}
+			s.dec.inner = true
+			err = s.dec.decode(&s.ev, raw, s.s.fmt)
+			s.dec.inner = false
+			if err != nil {
+				s.err = &PosError{Pos: s.payloadAt, Err: fmt.Errorf("in transaction payload: %w", err)}
+				return nil, s.err
+			}
+			return &s.ev, nil
+		}
 		re, err := s.s.next(ctx)
 		if err != nil {
 			s.err = err
 			return nil, err
+		}
+		if re.Header.Type == replication.TRANSACTION_PAYLOAD_EVENT {
+			// All of the payload is read before the next event is asked for, so its bytes stay put.
+			if err := s.payload.open(re.Body); err != nil {
+				s.err = &PosError{Pos: re.Pos, Err: err}
+				return nil, s.err
+			}
+			s.payloadAt, s.payloadEnd = re.Pos, re.Pos.Offset+int64(re.Header.EventSize)
+			continue
 		}
 		s.ev = Event{Pos: re.Pos, End: re.Pos.Offset + int64(re.Header.EventSize), Header: re.Header, Body: re.Body}
 		if err := s.dec.decode(&s.ev, re.Raw, s.s.fmt); err != nil {
