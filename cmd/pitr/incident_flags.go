@@ -33,7 +33,7 @@ func (o *incidentOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.excludeGTIDs, "exclude-gtids", "", "drop transactions in this GTID `SET`, e.g. the backup's gtid_purged or gtid_binlog_pos")
 	fs.StringVar(&o.skipGTIDs, "skip-gtids", "", "drop exactly these transactions (`GTIDS`) and carry on")
 	fs.StringVar(&o.stopGTID, "stop-gtid", "", "stop before the transaction with this `GTID`")
-	fs.StringVar(&o.fromBackup, "from-backup", "", "start where this backup ends: a mysqldump/mariadb-dump file (--master-data, .gz too), xtrabackup_binlog_info, mydumper metadata, MySQL Shell @.json, or their folder; its GTIDs are skipped")
+	fs.StringVar(&o.fromBackup, "from-backup", "", "start where the backup at `PATH` ends: a mysqldump/mariadb-dump file (--master-data, .gz too), xtrabackup_binlog_info, mydumper metadata, MySQL Shell @.json, or their folder; its GTIDs are skipped")
 	fs.StringArrayVar(&o.rewriteDBs, "rewrite-db", nil, "write rows of database OLD into NEW (`OLD=NEW`; repeatable)")
 	fs.StringArrayVar(&o.rewriteTables, "rewrite-table", nil, "write rows of one table under another name (`db.t=db2.t2`; repeatable)")
 	fs.BoolVar(&o.withData, "with-backup-data", false, "print the --table tables' CREATE TABLE and rows from the --from-backup logical backup first, so the output rebuilds them in an empty server")
