@@ -27,11 +27,14 @@ func openSource(ctx context.Context, o replayOptions, start binlog.Position, cfg
 		return nil, "", err
 	}
 	// Reading and row decoding run on a second core, ahead of rendering.
-	keep := cfg.Filter.Clone().KeepTable
+	filter := cfg.Filter.Clone()
+	keep := func(tm *binlog.TableMap) bool {
+		// A table map without names gets them, and maybe its signedness (MySQL 5.7 logs none),
+		// from a schema on the consumer's side: its rows are decoded there, after that.
+		return tm.HasNames && filter.KeepTable(tm)
+	}
 	if cfg.Schema != nil {
-		// Rows of a table whose signedness only the schema knows must be decoded after the
-		// schema is applied, on the consumer's side.
-		keep = nil
+		keep = nil // the schema may also correct maps that have names
 	}
 	src := binlog.NewPrefetcher(files, 4, keep)
 	if stop := cfg.Window.StopPos; stop.File == "" && !stop.IsZero() {
