@@ -14,8 +14,10 @@ import (
 // whole transaction's events, compressed, without checksums. payloadReader hands them out one
 // at a time from a streaming decompressor, so a big transaction is never held decompressed.
 type payloadReader struct {
-	zr *zstd.Decoder
-	r  *bufio.Reader
+	zr  *zstd.Decoder
+	r   *bufio.Reader
+	at  Position // the payload event: inner events have no position of their own
+	end int64    // where it ends, which is where a replay that applied them resumes
 }
 
 const (
@@ -28,8 +30,9 @@ const (
 	compressionNone = 255
 )
 
-// open starts reading the events of a Transaction_payload body.
-func (p *payloadReader) open(body []byte) error {
+// open starts reading the events of the Transaction_payload event at `at`, ending at end.
+func (p *payloadReader) open(body []byte, at Position, end int64) error {
+	p.at, p.end = at, end
 	var compression uint64 = compressionNone
 	i := 0
 	for {
@@ -105,3 +108,22 @@ func (p *payloadReader) next() (Header, []byte, error) {
 }
 
 func (p *payloadReader) active() bool { return p.r != nil }
+
+// decodeNext decodes the next inner event into ev; false after the last.
+func (p *payloadReader) decodeNext(dec *decoder, f *format, ev *Event) (bool, error) {
+	h, raw, err := p.next()
+	if err == io.EOF {
+		return false, nil
+	}
+	if err != nil {
+		return false, &PosError{Pos: p.at, Err: err}
+	}
+	*ev = Event{Pos: p.at, End: p.end, Header: h, Body: raw[headerSize:]}
+	dec.inner = true
+	err = dec.decode(ev, raw, f)
+	dec.inner = false
+	if err != nil {
+		return false, &PosError{Pos: p.at, Err: fmt.Errorf("in transaction payload: %w", err)}
+	}
+	return true, nil
+}

@@ -47,7 +47,7 @@ func TestPayloadReader(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var p payloadReader
-			err := p.open(tc.body)
+			err := p.open(tc.body, Position{}, 0)
 			var got []uint64
 			for err == nil {
 				var raw []byte

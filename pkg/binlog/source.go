@@ -42,9 +42,7 @@ type FileSource struct {
 
 	alloc func(n int) []byte // set by a Prefetcher: where events are copied before decoding
 
-	payload    payloadReader // events inside a Transaction_payload event, being read
-	payloadAt  Position
-	payloadEnd int64
+	payload payloadReader // events inside a Transaction_payload event, being read
 
 	peeked   bool // lastPeek is the answer for events from peekFrom to its end
 	lastPeek TxnEnd
@@ -106,23 +104,14 @@ func (s *FileSource) next(ctx context.Context) (*Event, error) {
 	}
 	for {
 		if s.payload.active() {
-			h, raw, err := s.payload.next()
-			if err == io.EOF {
-				continue
-			}
+			ok, err := s.payload.decodeNext(s.dec, s.cur.fmt, &s.ev)
 			if err != nil {
-				return nil, &PosError{Pos: s.payloadAt, Err: err}
+				return nil, err
 			}
-			// Inner events have no position of their own: they all stand at the payload event,
-			// and end where it ends, which is where a replay that applied them resumes.
-			s.ev = Event{Pos: s.payloadAt, End: s.payloadEnd, Header: h, Body: raw[headerSize:]}
-			s.dec.inner = true
-			err = s.dec.decode(&s.ev, raw, s.cur.fmt)
-			s.dec.inner = false
-			if err != nil {
-				return nil, &PosError{Pos: s.payloadAt, Err: fmt.Errorf("in transaction payload: %w", err)}
+			if ok {
+				return &s.ev, nil
 			}
-			return &s.ev, nil
+			continue
 		}
 		if s.cur == nil {
 			if s.idx >= len(s.files) {
@@ -168,10 +157,9 @@ func (s *FileSource) next(ctx context.Context) (*Event, error) {
 			return nil, err
 		}
 		if h.Type == replication.TRANSACTION_PAYLOAD_EVENT {
-			if err := s.payload.open(body); err != nil {
+			if err := s.payload.open(body, at, s.cur.off); err != nil {
 				return nil, &PosError{Pos: at, Err: err}
 			}
-			s.payloadAt, s.payloadEnd = at, s.cur.off
 			continue
 		}
 		s.ev = Event{Pos: at, End: s.cur.off, Header: h, Body: body, owned: owned}

@@ -547,9 +547,7 @@ type StreamSource struct {
 	ev  Event
 	err error
 
-	payload    payloadReader // events inside a Transaction_payload event, as FileSource reads them
-	payloadAt  Position
-	payloadEnd int64
+	payload payloadReader // events inside a Transaction_payload event, as FileSource reads them
 }
 
 var _ Source = (*StreamSource)(nil)
@@ -575,23 +573,15 @@ func (s *StreamSource) Next(ctx context.Context) (*Event, error) {
 	}
 	for {
 		if s.payload.active() {
-			h, raw, err := s.payload.next()
-			if err == io.EOF {
-				continue
-			}
+			ok, err := s.payload.decodeNext(s.dec, s.s.fmt, &s.ev)
 			if err != nil {
-				s.err = &PosError{Pos: s.payloadAt, Err: err}
-				return nil, s.err
+				s.err = err
+				return nil, err
 			}
-			s.ev = Event{Pos: s.payloadAt, End: s.payloadEnd, Header: h, Body: raw[headerSize:]}
-			s.dec.inner = true
-			err = s.dec.decode(&s.ev, raw, s.s.fmt)
-			s.dec.inner = false
-			if err != nil {
-				s.err = &PosError{Pos: s.payloadAt, Err: fmt.Errorf("in transaction payload: %w", err)}
-				return nil, s.err
+			if ok {
+				return &s.ev, nil
 			}
-			return &s.ev, nil
+			continue
 		}
 		re, err := s.s.next(ctx)
 		if err != nil {
@@ -600,11 +590,10 @@ func (s *StreamSource) Next(ctx context.Context) (*Event, error) {
 		}
 		if re.Header.Type == replication.TRANSACTION_PAYLOAD_EVENT {
 			// All of the payload is read before the next event is asked for, so its bytes stay put.
-			if err := s.payload.open(re.Body); err != nil {
+			if err := s.payload.open(re.Body, re.Pos, re.Pos.Offset+int64(re.Header.EventSize)); err != nil {
 				s.err = &PosError{Pos: re.Pos, Err: err}
 				return nil, s.err
 			}
-			s.payloadAt, s.payloadEnd = re.Pos, re.Pos.Offset+int64(re.Header.EventSize)
 			continue
 		}
 		s.ev = Event{Pos: re.Pos, End: re.Pos.Offset + int64(re.Header.EventSize), Header: re.Header, Body: re.Body}
