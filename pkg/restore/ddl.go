@@ -38,31 +38,39 @@ func newDDLParser() *ddlParser { return &ddlParser{p: parser.New()} }
 // removal returns what stmt takes away, with unqualified names in schema; nil if nothing.
 func (d *ddlParser) removal(schema string, stmt []byte) (*removal, error) {
 	ch, err := d.change(schema, stmt)
-	if err != nil || ch == nil {
+	if err != nil {
 		return nil, err
+	}
+	return removalOf(ch), nil
+}
+
+// removalOf returns what a parsed statement takes away; nil if nothing.
+func removalOf(ch *ddlChange) *removal {
+	if ch == nil {
+		return nil
 	}
 	switch n := ch.node.(type) {
 	case *ast.DropTableStmt:
-		return &removal{Verb: "DROP TABLE", Tables: ch.touches}, nil
+		return &removal{Verb: "DROP TABLE", Tables: ch.touches}
 	case *ast.TruncateTableStmt:
-		return &removal{Verb: "TRUNCATE TABLE", Tables: ch.touches}, nil
+		return &removal{Verb: "TRUNCATE TABLE", Tables: ch.touches}
 	case *ast.DropDatabaseStmt:
-		return &removal{Verb: "DROP DATABASE", Tables: ch.touches}, nil
+		return &removal{Verb: "DROP DATABASE", Tables: ch.touches}
 	case *ast.RenameTableStmt:
 		r := &removal{Verb: "RENAME TABLE"}
 		for i := 0; i < len(ch.touches); i += 2 { // old, new, old, new...
 			r.Tables = append(r.Tables, ch.touches[i])
 		}
-		return r, nil
+		return r
 	case *ast.AlterTableStmt:
 		for _, spec := range n.Specs {
 			if spec.Tp == ast.AlterTableRenameTable {
-				return &removal{Verb: "ALTER TABLE ... RENAME", Tables: ch.touches[:1]}, nil
+				return &removal{Verb: "ALTER TABLE ... RENAME", Tables: ch.touches[:1]}
 			}
 		}
-		return &removal{Verb: "ALTER TABLE", Tables: ch.touches[:1], Keeps: true}, nil
+		return &removal{Verb: "ALTER TABLE", Tables: ch.touches[:1], Keeps: true}
 	}
-	return nil, nil
+	return nil
 }
 
 // stripLeadingComments drops /* ... */ and -- comments before the first keyword; MariaDB

@@ -19,6 +19,7 @@ type ddlChange struct {
 	node    ast.StmtNode
 	spatial map[string]bool
 	schema  string     // the statement's default database
+	sql     []byte     // the statement as logged, trimmed
 	touches []tableRef // tables whose rows or definition it changes; Table "*" for a database
 }
 
@@ -44,7 +45,7 @@ func (d *ddlParser) change(schema string, stmt []byte) (*ddlChange, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot parse DDL (%v): %s", firstLine(err.Error()), truncate(bytes.TrimSpace(stmt), 200))
 	}
-	ch := &ddlChange{node: node, spatial: spatial, schema: schema}
+	ch := &ddlChange{node: node, spatial: spatial, schema: schema, sql: bytes.TrimSpace(stmt)}
 	ref := func(t *ast.TableName) tableRef {
 		db := t.Schema.O
 		if db == "" {

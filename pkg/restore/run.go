@@ -168,11 +168,21 @@ func (r *runner) event(ctx context.Context, ev *binlog.Event) (stop bool, err er
 				return stop, err
 			}
 		}
-		if r.state != txnSkipped && r.cfg.Window.StopBeforeDrop && ev.Query.Code == 0 {
-			stop, err := r.stopBeforeDrop(ev)
-			if err != nil {
-				return false, err
+		// Parsed once, for the stop and for the schema. Statements that failed on the source
+		// changed nothing pitr tracks.
+		var ch *ddlChange
+		var perr error
+		if ev.Query.Code == 0 {
+			if r.ddl == nil {
+				r.ddl = newDDLParser()
 			}
+			ch, perr = r.ddl.change(ev.Query.Schema, ev.Query.SQL)
+		}
+		if r.state != txnSkipped && r.cfg.Window.StopBeforeDrop && ev.Query.Code == 0 {
+			if perr != nil {
+				return false, perr
+			}
+			stop := r.stopBeforeDrop(ch)
 			if stop {
 				if r.state == txnBegun {
 					// A DDL statement commits implicitly, so this cannot happen on a real server.
@@ -183,7 +193,7 @@ func (r *runner) event(ctx context.Context, ev *binlog.Event) (stop bool, err er
 			}
 		}
 		// Statements are looked at even in skipped transactions: the schema changes anyway.
-		if err := r.statement(ctx, ev); err != nil {
+		if err := r.statement(ctx, ev, ch, perr); err != nil {
 			return false, err
 		}
 		if !r.seenBegin {
@@ -281,14 +291,11 @@ func (r *runner) open(ctx context.Context, ev *binlog.Event) (stop bool, err err
 	return false, nil
 }
 
-// stopBeforeDrop reports whether the statement ev takes a kept table away.
-func (r *runner) stopBeforeDrop(ev *binlog.Event) (bool, error) {
-	if r.ddl == nil {
-		r.ddl = newDDLParser()
-	}
-	rm, err := r.ddl.removal(ev.Query.Schema, ev.Query.SQL)
-	if err != nil || rm == nil || rm.Keeps {
-		return false, err
+// stopBeforeDrop reports whether the statement ch takes a kept table away.
+func (r *runner) stopBeforeDrop(ch *ddlChange) bool {
+	rm := removalOf(ch)
+	if rm == nil || rm.Keeps {
+		return false
 	}
 	for _, t := range rm.Tables {
 		if r.cfg.Filter.keepsAny(t) {
@@ -298,11 +305,11 @@ func (r *runner) stopBeforeDrop(ev *binlog.Event) (bool, error) {
 			}
 			// The transaction's start, which --stop-position takes as it is.
 			r.stats.StoppedAt = fmt.Sprintf("stopped before %s at %s, committed %s: %s", what, r.info.Start,
-				r.info.Time.Format("2006-01-02 15:04:05 UTC"), truncate(bytes.TrimSpace(ev.Query.SQL), 200))
-			return true, nil
+				r.info.Time.Format("2006-01-02 15:04:05 UTC"), truncate(ch.sql, 200))
+			return true
 		}
 	}
-	return false, nil
+	return false
 }
 
 func (r *runner) close(ctx context.Context, ev *binlog.Event, commit bool) error {
@@ -328,16 +335,14 @@ func (r *runner) close(ctx context.Context, ev *binlog.Event, commit bool) error
 	return r.sink.Commit(ctx, r.sum)
 }
 
-func (r *runner) statement(ctx context.Context, ev *binlog.Event) error {
+// statement handles a statement event, parsed as ch (nil: it changes no table) or failing to
+// parse with perr.
+func (r *runner) statement(ctx context.Context, ev *binlog.Event, ch *ddlChange, perr error) error {
 	if ev.Query.Code != 0 {
 		return nil
 	}
-	if r.ddl == nil {
-		r.ddl = newDDLParser()
-	}
-	ch, err := r.ddl.change(ev.Query.Schema, ev.Query.SQL)
-	if err != nil {
-		return r.unparsedDDL(ctx, ev, err)
+	if perr != nil {
+		return r.unparsedDDL(ctx, ev, perr)
 	}
 	if ch != nil {
 		if err := r.catalog.apply(ctx, ch); err != nil {
