@@ -18,7 +18,7 @@ var ErrRowTooLarge = errors.New("row does not fit in --max-allowed-packet")
 // RenderOptions shapes the statements.
 type RenderOptions struct {
 	Rewrite   *Rewrite // table names to write instead of the source's; nil keeps them
-	Batch     int      // rows per INSERT; 1 or less means one row per statement
+	Batch     int      // rows per INSERT, UPDATE or DELETE; 1 or less means one row per statement
 	MaxPacket int      // no statement may be longer (bytes)
 }
 
@@ -42,7 +42,8 @@ const (
 )
 
 // Renderer writes row changes as SQL statements to a Sink, folding consecutive inserts into
-// one table into multi-row INSERTs.
+// one table into multi-row INSERTs, and consecutive updates and deletes by an integer key into
+// multi-row UPDATEs and DELETEs (see keyedBatch).
 type Renderer struct {
 	opts RenderOptions
 	sink Sink
@@ -52,6 +53,9 @@ type Renderer struct {
 	pendPresent []byte
 	pendRows    int
 	row         []byte
+	kb          keyedBatch // pending multi-row UPDATE or DELETE; never at the same time as pending
+	armCols     []int      // the row rendered in row for kb: its SET columns
+	armOff      []int      // and where each one's literal begins in row
 	fkOff       bool
 	uniqueOff   bool
 }
@@ -111,52 +115,62 @@ func (r *Renderer) Row(ctx context.Context, kind binlog.RowsKind, tm *binlog.Tab
 	switch kind {
 	case binlog.Insert:
 		return r.insert(ctx, tm, after)
-	case binlog.Update:
+	case binlog.Update, binlog.Delete:
+		if r.pending != nil {
+			if err := r.Flush(ctx); err != nil {
+				return err
+			}
+		}
+		if ok, err := r.keyed(ctx, kind, tm, before, after); ok || err != nil {
+			return err
+		}
 		if err := r.Flush(ctx); err != nil {
 			return err
 		}
-		b := r.stmt[:0]
-		b = append(b, "UPDATE "...)
-		b = r.appendTable(b, tm)
-		b = append(b, " SET "...)
-		n := 0
-		for i := range after {
-			if after[i].Kind == binlog.ValAbsent || tm.Columns[i].Generated {
-				continue
-			}
-			if n > 0 {
-				b = append(b, ", "...)
-			}
-			n++
-			c := &tm.Columns[i]
-			b = appendIdent(b, c.Name)
-			b = append(b, '=')
-			b = appendLiteral(b, c, &after[i], false)
+		var err error
+		if kind == binlog.Update {
+			r.stmt, err = r.appendUpdate(r.stmt[:0], tm, before, after)
+		} else {
+			r.stmt, err = r.appendDelete(r.stmt[:0], tm, before)
 		}
-		if n == 0 {
-			return fmt.Errorf("table %s: update row with an empty after image", tm)
-		}
-		b, err := appendWhere(b, tm, before)
 		if err != nil {
 			return err
 		}
-		r.stmt = b
-		return r.emit(ctx)
-	case binlog.Delete:
-		if err := r.Flush(ctx); err != nil {
-			return err
-		}
-		b := r.stmt[:0]
-		b = append(b, "DELETE FROM "...)
-		b = r.appendTable(b, tm)
-		b, err := appendWhere(b, tm, before)
-		if err != nil {
-			return err
-		}
-		r.stmt = b
 		return r.emit(ctx)
 	}
 	return fmt.Errorf("unknown row change kind %v", kind)
+}
+
+// appendUpdate writes the single-row UPDATE.
+func (r *Renderer) appendUpdate(b []byte, tm *binlog.TableMap, before, after []binlog.Value) ([]byte, error) {
+	b = append(b, "UPDATE "...)
+	b = r.appendTable(b, tm)
+	b = append(b, " SET "...)
+	n := 0
+	for i := range after {
+		if after[i].Kind == binlog.ValAbsent || tm.Columns[i].Generated {
+			continue
+		}
+		if n > 0 {
+			b = append(b, ", "...)
+		}
+		n++
+		c := &tm.Columns[i]
+		b = appendIdent(b, c.Name)
+		b = append(b, '=')
+		b = appendLiteral(b, c, &after[i], false)
+	}
+	if n == 0 {
+		return b, fmt.Errorf("table %s: update row with an empty after image", tm)
+	}
+	return appendWhere(b, tm, before)
+}
+
+// appendDelete writes the single-row DELETE.
+func (r *Renderer) appendDelete(b []byte, tm *binlog.TableMap, before []binlog.Value) ([]byte, error) {
+	b = append(b, "DELETE FROM "...)
+	b = r.appendTable(b, tm)
+	return appendWhere(b, tm, before)
 }
 
 func (r *Renderer) emit(ctx context.Context) error {
@@ -166,7 +180,14 @@ func (r *Renderer) emit(ctx context.Context) error {
 	return r.sink.Write(ctx, r.stmt)
 }
 
+func rowTooLarge(tm *binlog.TableMap, n, limit int) error {
+	return fmt.Errorf("%w: table %s, a %d-byte statement for one row, limit %d", ErrRowTooLarge, tm, n, limit)
+}
+
 func (r *Renderer) insert(ctx context.Context, tm *binlog.TableMap, after []binlog.Value) error {
+	if err := r.flushKeyed(ctx); err != nil {
+		return err
+	}
 	// The row's VALUES tuple first, so we know whether it still fits the pending statement.
 	b := append(r.row[:0], '(')
 	for i := range after {
@@ -239,10 +260,10 @@ func presentEqual(p []byte, vals []binlog.Value) bool {
 	return true
 }
 
-// Flush writes the pending multi-row INSERT, if any.
+// Flush writes the pending multi-row statement, if any.
 func (r *Renderer) Flush(ctx context.Context) error {
 	if r.pending == nil {
-		return nil
+		return r.flushKeyed(ctx)
 	}
 	r.pending = nil
 	return r.sink.Write(ctx, r.stmt)

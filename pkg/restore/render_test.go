@@ -3,6 +3,8 @@ package restore
 import (
 	"context"
 	"errors"
+	"math"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -171,5 +173,113 @@ func TestParseRewrite(t *testing.T) {
 	}
 	if rw, err := ParseRewrite(nil, nil); rw != nil || err != nil {
 		t.Errorf("no rules: %v, %v", rw, err)
+	}
+}
+
+func TestRendererKeyedBatches(t *testing.T) {
+	ctx := context.Background()
+	// id INT PRIMARY KEY, v VARCHAR utf8mb4, f DOUBLE, b BLOB
+	tbl := &binlog.TableMap{Schema: "db", Table: "t", HasNames: true, PrimaryKey: []int{0},
+		Columns: []binlog.Column{{Name: "id", Type: 3}, {Name: "v", Type: 15, Collation: 45}, {Name: "f", Type: 5}, {Name: "b", Type: 252, Collation: 63}}}
+	other := *tbl
+	other.Table = "u"
+	strPK := *tbl
+	strPK.PrimaryKey = []int{1}
+	val := func(id, v string, f float64, b string) []binlog.Value {
+		vs := []binlog.Value{{Kind: binlog.ValInt, Text: []byte(id)}, {Kind: binlog.ValString, Text: []byte(v)},
+			{Kind: binlog.ValFloat, Text: []byte(strconv.FormatFloat(f, 'g', -1, 64)), Uint: math.Float64bits(f)},
+			{Kind: binlog.ValBinary, Text: []byte(b)}}
+		if v == "NULL" {
+			vs[1] = binlog.Value{Kind: binlog.ValNull}
+		}
+		return vs
+	}
+	type step struct {
+		kind          binlog.RowsKind
+		tm            *binlog.TableMap
+		before, after []binlog.Value
+	}
+	upd := func(id, v string) step {
+		return step{binlog.Update, tbl, val(id, "old", 0, "x"), val(id, v, 0.5, "y")}
+	}
+	del := func(tm *binlog.TableMap, id string) step { return step{binlog.Delete, tm, val(id, "old", 0, "x"), nil} }
+	cases := []struct {
+		name  string
+		opts  RenderOptions
+		steps []step
+		want  []string
+	}{
+		{"deletes in key order fold", RenderOptions{Batch: 100}, []step{del(tbl, "-5"), del(tbl, "1"), del(tbl, "20"), del(tbl, "100")},
+			[]string{"DELETE FROM `db`.`t` WHERE `id` IN (-5,1,20,100) ORDER BY `id`"}},
+		{"a key out of order starts a new statement", RenderOptions{Batch: 100}, []step{del(tbl, "2"), del(tbl, "3"), del(tbl, "1"), del(tbl, "-1")},
+			[]string{"DELETE FROM `db`.`t` WHERE `id` IN (2,3) ORDER BY `id`", "DELETE FROM `db`.`t` WHERE `id`=1 LIMIT 1", "DELETE FROM `db`.`t` WHERE `id`=-1 LIMIT 1"}},
+		{"another table starts a new statement", RenderOptions{Batch: 100}, []step{del(tbl, "1"), del(&other, "2"), del(&other, "3")},
+			[]string{"DELETE FROM `db`.`t` WHERE `id`=1 LIMIT 1", "DELETE FROM `db`.`u` WHERE `id` IN (2,3) ORDER BY `id`"}},
+		{"batch size", RenderOptions{Batch: 2}, []step{del(tbl, "1"), del(tbl, "2"), del(tbl, "3")},
+			[]string{"DELETE FROM `db`.`t` WHERE `id` IN (1,2) ORDER BY `id`", "DELETE FROM `db`.`t` WHERE `id`=3 LIMIT 1"}},
+		{"batch 1 writes single rows", RenderOptions{Batch: 1}, []step{del(tbl, "1"), del(tbl, "2")},
+			[]string{"DELETE FROM `db`.`t` WHERE `id`=1 LIMIT 1", "DELETE FROM `db`.`t` WHERE `id`=2 LIMIT 1"}},
+		{"a key that is not an integer", RenderOptions{Batch: 100}, []step{del(&strPK, "1"), del(&strPK, "2")},
+			[]string{"DELETE FROM `db`.`t` WHERE `v`='old' LIMIT 1", "DELETE FROM `db`.`t` WHERE `v`='old' LIMIT 1"}},
+		{"updates fold into CASE, floats exact in E notation", RenderOptions{Batch: 100}, []step{upd("1", "a"), upd("2", "NULL"), upd("3", "c")},
+			[]string{"UPDATE `db`.`t` SET `v`=CASE `id` WHEN 1 THEN 'a' WHEN 2 THEN NULL WHEN 3 THEN 'c' END, " +
+				"`f`=CASE `id` WHEN 1 THEN 5e-01 WHEN 2 THEN 5e-01 WHEN 3 THEN 5e-01 END, " +
+				"`b`=CASE `id` WHEN 1 THEN X'79' WHEN 2 THEN X'79' WHEN 3 THEN X'79' END WHERE `id` IN (1,2,3) ORDER BY `id`"}},
+		{"a literal of another form starts a new statement", RenderOptions{Batch: 100}, []step{upd("1", "a"), upd("2", "\xff"), upd("3", "\xfe")},
+			[]string{"UPDATE `db`.`t` SET `id`=1, `v`='a', `f`=0.5, `b`=X'79' WHERE `id`=1 LIMIT 1",
+				"UPDATE `db`.`t` SET `v`=CASE `id` WHEN 2 THEN X'FF' WHEN 3 THEN X'FE' END, `f`=CASE `id` WHEN 2 THEN 5e-01 WHEN 3 THEN 5e-01 END, " +
+					"`b`=CASE `id` WHEN 2 THEN X'79' WHEN 3 THEN X'79' END WHERE `id` IN (2,3) ORDER BY `id`"}},
+		{"an update of the key is written alone", RenderOptions{Batch: 100}, []step{upd("1", "a"), {binlog.Update, tbl, val("2", "b", 0, "x"), val("9", "b", 0, "x")}, upd("3", "c")},
+			[]string{"UPDATE `db`.`t` SET `id`=1, `v`='a', `f`=0.5, `b`=X'79' WHERE `id`=1 LIMIT 1",
+				"UPDATE `db`.`t` SET `id`=9, `v`='b', `f`=0, `b`=X'78' WHERE `id`=2 LIMIT 1",
+				"UPDATE `db`.`t` SET `id`=3, `v`='c', `f`=0.5, `b`=X'79' WHERE `id`=3 LIMIT 1"}},
+		{"updates, deletes and inserts keep their order", RenderOptions{Batch: 100}, []step{upd("1", "a"), upd("2", "b"), del(tbl, "3"), del(tbl, "4"),
+			{binlog.Insert, tbl, nil, val("5", "e", 1, "")}, upd("6", "f")},
+			[]string{"UPDATE `db`.`t` SET `v`=CASE `id` WHEN 1 THEN 'a' WHEN 2 THEN 'b' END, `f`=CASE `id` WHEN 1 THEN 5e-01 WHEN 2 THEN 5e-01 END, " +
+				"`b`=CASE `id` WHEN 1 THEN X'79' WHEN 2 THEN X'79' END WHERE `id` IN (1,2) ORDER BY `id`",
+				"DELETE FROM `db`.`t` WHERE `id` IN (3,4) ORDER BY `id`",
+				"INSERT INTO `db`.`t` (`id`,`v`,`f`,`b`) VALUES (5,'e',1,'')",
+				"UPDATE `db`.`t` SET `id`=6, `v`='f', `f`=0.5, `b`=X'79' WHERE `id`=6 LIMIT 1"}},
+		{"the packet limit splits", RenderOptions{Batch: 100, MaxPacket: 64 + 60}, []step{del(tbl, "1000"), del(tbl, "1001"), del(tbl, "1002"), del(tbl, "1003")},
+			[]string{"DELETE FROM `db`.`t` WHERE `id` IN (1000,1001) ORDER BY `id`", "DELETE FROM `db`.`t` WHERE `id` IN (1002,1003) ORDER BY `id`"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &recordSink{}
+			r := NewRenderer(s, tc.opts)
+			for _, st := range tc.steps {
+				if err := r.Row(ctx, st.kind, st.tm, st.before, st.after); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := r.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if strings.Join(s.stmts, "\n") != strings.Join(tc.want, "\n") {
+				t.Errorf("got\n%s\nwant\n%s", strings.Join(s.stmts, "\n"), strings.Join(tc.want, "\n"))
+			}
+			for _, st := range s.stmts {
+				if len(st) > r.limit() {
+					t.Errorf("a %d-byte statement, limit %d", len(st), r.limit())
+				}
+			}
+		})
+	}
+}
+
+func TestCmpInt(t *testing.T) {
+	ordered := []string{"-18446744073709551616", "-100", "-99", "-2", "-1", "0", "1", "2", "9", "10", "99", "100", "18446744073709551615"}
+	for i, a := range ordered {
+		for j, b := range ordered {
+			want := 0
+			if i < j {
+				want = -1
+			} else if i > j {
+				want = 1
+			}
+			if got := cmpInt([]byte(a), []byte(b)); got != want {
+				t.Errorf("cmpInt(%s, %s) = %d, want %d", a, b, got, want)
+			}
+		}
 	}
 }

@@ -147,8 +147,7 @@ COMMIT; -- 3 rows (3 inserted, 0 updated, 0 deleted)
 
 -- mysql-bin.000002:92153-92501 committed 2023-11-14 22:13:20 UTC GTID 0-1-25 server 1
 BEGIN;
-UPDATE `fx`.`gen` SET `id`=1, `a`=11, `b`='xy', `v`=22, `s`='xy!' WHERE `id`=1 LIMIT 1;
-UPDATE `fx`.`gen` SET `id`=3, `a`=5, `b`='éy', `v`=10, `s`='éy!' WHERE `id`=3 LIMIT 1;
+UPDATE `fx`.`gen` SET `a`=CASE `id` WHEN 1 THEN 11 WHEN 3 THEN 5 END, `b`=CASE `id` WHEN 1 THEN 'xy' WHEN 3 THEN 'éy' END, `v`=CASE `id` WHEN 1 THEN 22 WHEN 3 THEN 10 END, `s`=CASE `id` WHEN 1 THEN 'xy!' WHEN 3 THEN 'éy!' END WHERE `id` IN (1,3) ORDER BY `id`;
 COMMIT; -- 2 rows (0 inserted, 2 updated, 0 deleted)
 
 -- mysql-bin.000002:92501-92737 committed 2023-11-14 22:13:20 UTC GTID 0-1-26 server 1
