@@ -34,7 +34,7 @@ CREATE TABLE s.gone (a INT);`)
 		t.Fatal(err)
 	}
 	files = files[1:]
-	want := []string{"INSERT INTO `s`.`t` (`id`,`e`) VALUES (4294967295,'y');", "UPDATE `s`.`t` SET `id`=4294967295, `e`='x' WHERE `id`=4294967295 LIMIT 1;"}
+	want := []string{"INSERT INTO `s`.`t` (`id`,`e`) VALUES (4294967295,'y');", "UPDATE `s`.`t` SET `e`='x' WHERE `id`=4294967295 LIMIT 1;"}
 
 	o := replayOptions{timezone: "UTC", batch: 1, maxPacket: "64M", tables: []string{"s.t"}, schemaFrom: "mysql://root@localhost?socket=" + srv.Socket}
 	o.apply.noDefaults = true

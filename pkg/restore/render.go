@@ -1,9 +1,12 @@
 package restore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
 
 	"github.com/pitr-tool/pitr/pkg/binlog"
 )
@@ -141,14 +144,48 @@ func (r *Renderer) Row(ctx context.Context, kind binlog.RowsKind, tm *binlog.Tab
 	return fmt.Errorf("unknown row change kind %v", kind)
 }
 
+// setsColumn reports whether an UPDATE sets column i: when the after image holds it, it is not
+// generated, and its value changed or the before image cannot tell. A column the row change left
+// alone already holds its value in a target that matches the before image, so setting it again
+// would only cost the server work; MINIMAL row images are replayed the same way.
+// TIMESTAMP and DATETIME columns are always set: one with ON UPDATE CURRENT_TIMESTAMP would
+// otherwise take the target's clock.
+func setsColumn(tm *binlog.TableMap, before, after []binlog.Value, i int) bool {
+	a := &after[i]
+	if a.Kind == binlog.ValAbsent || tm.Columns[i].Generated {
+		return false
+	}
+	if i >= len(before) {
+		return true
+	}
+	switch tm.Columns[i].Type {
+	case mysql.MYSQL_TYPE_TIMESTAMP, mysql.MYSQL_TYPE_TIMESTAMP2, mysql.MYSQL_TYPE_DATETIME, mysql.MYSQL_TYPE_DATETIME2:
+		return true
+	}
+	b := &before[i]
+	return b.Kind != a.Kind || b.Uint != a.Uint || !bytes.Equal(b.Text, a.Text)
+}
+
+// anySet reports whether setsColumn holds for some column. When none does (the row did not
+// change), an UPDATE sets every column its after image holds.
+func anySet(tm *binlog.TableMap, before, after []binlog.Value) bool {
+	for i := range after {
+		if setsColumn(tm, before, after, i) {
+			return true
+		}
+	}
+	return false
+}
+
 // appendUpdate writes the single-row UPDATE.
 func (r *Renderer) appendUpdate(b []byte, tm *binlog.TableMap, before, after []binlog.Value) ([]byte, error) {
 	b = append(b, "UPDATE "...)
 	b = r.appendTable(b, tm)
 	b = append(b, " SET "...)
+	all := !anySet(tm, before, after)
 	n := 0
 	for i := range after {
-		if after[i].Kind == binlog.ValAbsent || tm.Columns[i].Generated {
+		if !all && !setsColumn(tm, before, after, i) || all && (after[i].Kind == binlog.ValAbsent || tm.Columns[i].Generated) {
 			continue
 		}
 		if n > 0 {

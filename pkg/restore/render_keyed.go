@@ -108,8 +108,9 @@ func (r *Renderer) keyed(ctx context.Context, kind binlog.RowsKind, tm *binlog.T
 		if k < len(after) && after[k].Kind != binlog.ValAbsent && (after[k].Kind != binlog.ValInt || !bytes.Equal(after[k].Text, key)) {
 			return false, nil // the key changes
 		}
+		all := !anySet(tm, before, after)
 		for i := range after {
-			if i == k || after[i].Kind == binlog.ValAbsent || tm.Columns[i].Generated {
+			if i == k || !all && !setsColumn(tm, before, after, i) || all && (after[i].Kind == binlog.ValAbsent || tm.Columns[i].Generated) {
 				continue
 			}
 			r.armCols = append(r.armCols, i)

@@ -226,20 +226,20 @@ func TestRendererKeyedBatches(t *testing.T) {
 				"`f`=CASE `id` WHEN 1 THEN 5e-01 WHEN 2 THEN 5e-01 WHEN 3 THEN 5e-01 END, " +
 				"`b`=CASE `id` WHEN 1 THEN X'79' WHEN 2 THEN X'79' WHEN 3 THEN X'79' END WHERE `id` IN (1,2,3) ORDER BY `id`"}},
 		{"a literal of another form starts a new statement", RenderOptions{Batch: 100}, []step{upd("1", "a"), upd("2", "\xff"), upd("3", "\xfe")},
-			[]string{"UPDATE `db`.`t` SET `id`=1, `v`='a', `f`=0.5, `b`=X'79' WHERE `id`=1 LIMIT 1",
+			[]string{"UPDATE `db`.`t` SET `v`='a', `f`=0.5, `b`=X'79' WHERE `id`=1 LIMIT 1",
 				"UPDATE `db`.`t` SET `v`=CASE `id` WHEN 2 THEN X'FF' WHEN 3 THEN X'FE' END, `f`=CASE `id` WHEN 2 THEN 5e-01 WHEN 3 THEN 5e-01 END, " +
 					"`b`=CASE `id` WHEN 2 THEN X'79' WHEN 3 THEN X'79' END WHERE `id` IN (2,3) ORDER BY `id`"}},
 		{"an update of the key is written alone", RenderOptions{Batch: 100}, []step{upd("1", "a"), {binlog.Update, tbl, val("2", "b", 0, "x"), val("9", "b", 0, "x")}, upd("3", "c")},
-			[]string{"UPDATE `db`.`t` SET `id`=1, `v`='a', `f`=0.5, `b`=X'79' WHERE `id`=1 LIMIT 1",
-				"UPDATE `db`.`t` SET `id`=9, `v`='b', `f`=0, `b`=X'78' WHERE `id`=2 LIMIT 1",
-				"UPDATE `db`.`t` SET `id`=3, `v`='c', `f`=0.5, `b`=X'79' WHERE `id`=3 LIMIT 1"}},
+			[]string{"UPDATE `db`.`t` SET `v`='a', `f`=0.5, `b`=X'79' WHERE `id`=1 LIMIT 1",
+				"UPDATE `db`.`t` SET `id`=9 WHERE `id`=2 LIMIT 1",
+				"UPDATE `db`.`t` SET `v`='c', `f`=0.5, `b`=X'79' WHERE `id`=3 LIMIT 1"}},
 		{"updates, deletes and inserts keep their order", RenderOptions{Batch: 100}, []step{upd("1", "a"), upd("2", "b"), del(tbl, "3"), del(tbl, "4"),
 			{binlog.Insert, tbl, nil, val("5", "e", 1, "")}, upd("6", "f")},
 			[]string{"UPDATE `db`.`t` SET `v`=CASE `id` WHEN 1 THEN 'a' WHEN 2 THEN 'b' END, `f`=CASE `id` WHEN 1 THEN 5e-01 WHEN 2 THEN 5e-01 END, " +
 				"`b`=CASE `id` WHEN 1 THEN X'79' WHEN 2 THEN X'79' END WHERE `id` IN (1,2) ORDER BY `id`",
 				"DELETE FROM `db`.`t` WHERE `id` IN (3,4) ORDER BY `id`",
 				"INSERT INTO `db`.`t` (`id`,`v`,`f`,`b`) VALUES (5,'e',1,'')",
-				"UPDATE `db`.`t` SET `id`=6, `v`='f', `f`=0.5, `b`=X'79' WHERE `id`=6 LIMIT 1"}},
+				"UPDATE `db`.`t` SET `v`='f', `f`=0.5, `b`=X'79' WHERE `id`=6 LIMIT 1"}},
 		{"the packet limit splits", RenderOptions{Batch: 100, MaxPacket: 64 + 60}, []step{del(tbl, "1000"), del(tbl, "1001"), del(tbl, "1002"), del(tbl, "1003")},
 			[]string{"DELETE FROM `db`.`t` WHERE `id` IN (1000,1001) ORDER BY `id`", "DELETE FROM `db`.`t` WHERE `id` IN (1002,1003) ORDER BY `id`"}},
 	}
@@ -281,5 +281,50 @@ func TestCmpInt(t *testing.T) {
 				t.Errorf("cmpInt(%s, %s) = %d, want %d", a, b, got, want)
 			}
 		}
+	}
+}
+
+func TestUpdateSetsChangedColumns(t *testing.T) {
+	ctx := context.Background()
+	// id INT PK, v VARCHAR, f DOUBLE, ts TIMESTAMP(6), g INT generated
+	tbl := &binlog.TableMap{Schema: "db", Table: "t", HasNames: true, PrimaryKey: []int{0},
+		Columns: []binlog.Column{{Name: "id", Type: 3}, {Name: "v", Type: 15, Collation: 45}, {Name: "f", Type: 5}, {Name: "ts", Type: 17}, {Name: "g", Type: 3, Generated: true}}}
+	i := func(s string) binlog.Value { return binlog.Value{Kind: binlog.ValInt, Text: []byte(s)} }
+	str := func(s string) binlog.Value { return binlog.Value{Kind: binlog.ValString, Text: []byte(s)} }
+	fl := func(f float64) binlog.Value {
+		return binlog.Value{Kind: binlog.ValFloat, Text: []byte(strconv.FormatFloat(f, 'g', -1, 64)), Uint: math.Float64bits(f)}
+	}
+	ts := binlog.Value{Kind: binlog.ValTemporal, Text: []byte("2024-01-01 00:00:00.000000")}
+	null := binlog.Value{Kind: binlog.ValNull}
+	absent := binlog.Value{Kind: binlog.ValAbsent}
+	cases := []struct {
+		name          string
+		before, after []binlog.Value
+		want          string
+	}{
+		{"unchanged columns are left out; TIMESTAMP is always set",
+			[]binlog.Value{i("1"), str("a"), fl(1), ts, i("2")}, []binlog.Value{i("1"), str("b"), fl(1), ts, i("4")},
+			"UPDATE `db`.`t` SET `v`='b', `ts`='2024-01-01 00:00:00.000000' WHERE `id`=1 LIMIT 1"},
+		{"NULL to a value and -0 to 0 are changes",
+			[]binlog.Value{i("1"), null, fl(math.Copysign(0, -1)), ts, null}, []binlog.Value{i("1"), str(""), fl(0), ts, null},
+			"UPDATE `db`.`t` SET `v`='', `f`=0, `ts`='2024-01-01 00:00:00.000000' WHERE `id`=1 LIMIT 1"},
+		{"a minimal before image cannot tell, so the after image is set",
+			[]binlog.Value{i("1"), absent, absent, absent, absent}, []binlog.Value{absent, str("a"), absent, absent, absent},
+			"UPDATE `db`.`t` SET `v`='a' WHERE `id`=1 LIMIT 1"},
+		{"a row that did not change sets every column",
+			[]binlog.Value{i("1"), str("a"), fl(1), absent, i("2")}, []binlog.Value{i("1"), str("a"), fl(1), absent, i("2")},
+			"UPDATE `db`.`t` SET `id`=1, `v`='a', `f`=1 WHERE `id`=1 LIMIT 1"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &recordSink{}
+			r := NewRenderer(s, RenderOptions{})
+			if err := r.Row(ctx, binlog.Update, tbl, tc.before, tc.after); err != nil {
+				t.Fatal(err)
+			}
+			if len(s.stmts) != 1 || s.stmts[0] != tc.want {
+				t.Errorf("got  %q\nwant %q", s.stmts, tc.want)
+			}
+		})
 	}
 }

@@ -56,6 +56,16 @@ UPDATE nokey SET f = 3.25 WHERE f = 0.1;
 INSERT INTO types (id, vc) SELECT 100 + id, CONCAT('copy ', id) FROM types WHERE id < 3;
 DELETE FROM types WHERE id = 2;
 UPDATE gen SET a = a - 1, b = CONCAT(b, '-') ORDER BY id;
+-- An update that leaves an ON UPDATE column alone must not let the target's clock set it.
+CREATE TABLE onupd (id INT PRIMARY KEY, v INT, ts TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6),
+  dt DATETIME(6) NULL DEFAULT NULL ON UPDATE CURRENT_TIMESTAMP(6));
+SET @@timestamp = 1600000000.5;
+INSERT INTO onupd (id, v) VALUES (1, 1), (2, 2), (3, 3);
+SET @@timestamp = 1600000100.25;
+UPDATE onupd SET v = v + 1 WHERE id = 3;
+UPDATE onupd SET v = v + 10, ts = ts, dt = dt WHERE id = 1;
+UPDATE onupd SET v = v + 100, ts = ts, dt = dt ORDER BY id;
+SET @@timestamp = DEFAULT;
 INSERT INTO types (id, vc) SELECT 200 + id, 'to delete' FROM types WHERE id < 200;
 DELETE FROM types WHERE id >= 200 AND id < 1000 ORDER BY id;
 `
@@ -134,7 +144,7 @@ DELETE FROM types WHERE id >= 200 AND id < 1000 ORDER BY id;
 			if stderr.Len() > 0 {
 				t.Fatalf("client printed: %s", stderr.String())
 			}
-			for _, table := range []string{"types", "bytes", "nokey", "fsp", "gen", "geo_order"} {
+			for _, table := range []string{"types", "bytes", "nokey", "fsp", "gen", "geo_order", "onupd"} {
 				compareTable(t, src.DB, dst.DB, "fx", table)
 			}
 		})

@@ -49,12 +49,12 @@ COMMIT; -- 4 rows (4 inserted, 0 updated, 0 deleted)
 -- mysql-bin.000002:2689-3281 committed 2024-01-01 00:03:00 UTC GTID 0-1-9 server 1
 BEGIN;
 INSERT INTO `shop`.`orders` (`id`,`customer`,`total`,`note`,`created`) VALUES (2,2,99.99,NULL,'2024-01-01 00:03:00.000000');
-UPDATE `crm`.`customers` SET `id`=2, `name`='Bob', `email`='bob@example.com' WHERE `id`=2 LIMIT 1;
+UPDATE `crm`.`customers` SET `email`='bob@example.com' WHERE `id`=2 LIMIT 1;
 COMMIT; -- 2 rows (1 inserted, 1 updated, 0 deleted)
 
 -- mysql-bin.000003:342-795 committed 2024-01-01 00:05:00 UTC GTID 0-1-10 server 1
 BEGIN;
-UPDATE `shop`.`orders` SET `customer`=CASE `id` WHEN 1 THEN 1 WHEN 2 THEN 2 END, `total`=CASE `id` WHEN 1 THEN 21.00 WHEN 2 THEN 199.98 END, `note`=CASE `id` WHEN 1 THEN 'first doubled' WHEN 2 THEN ' doubled' END, `created`=CASE `id` WHEN 1 THEN '2024-01-01 00:02:00.123456' WHEN 2 THEN '2024-01-01 00:03:00.000000' END WHERE `id` IN (1,2) ORDER BY `id`;
+UPDATE `shop`.`orders` SET `total`=CASE `id` WHEN 1 THEN 21.00 WHEN 2 THEN 199.98 END, `note`=CASE `id` WHEN 1 THEN 'first doubled' WHEN 2 THEN ' doubled' END, `created`=CASE `id` WHEN 1 THEN '2024-01-01 00:02:00.123456' WHEN 2 THEN '2024-01-01 00:03:00.000000' END WHERE `id` IN (1,2) ORDER BY `id`;
 COMMIT; -- 2 rows (0 inserted, 2 updated, 0 deleted)
 
 -- mysql-bin.000003:838-997 committed 2024-01-01 00:06:00 UTC GTID 0-1-11 server 1

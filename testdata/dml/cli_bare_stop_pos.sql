@@ -54,5 +54,5 @@ COMMIT; -- 4 rows (4 inserted, 0 updated, 0 deleted)
 -- mysql-bin.000002:2689-3281 committed 2024-01-01 00:03:00 UTC GTID 0-1-9 server 1
 BEGIN;
 INSERT INTO `shop`.`orders` (`id`,`customer`,`total`,`note`,`created`) VALUES (2,2,99.99,NULL,'2024-01-01 00:03:00.000000');
-UPDATE `crm`.`customers` SET `id`=2, `name`='Bob', `email`='bob@example.com' WHERE `id`=2 LIMIT 1;
+UPDATE `crm`.`customers` SET `email`='bob@example.com' WHERE `id`=2 LIMIT 1;
 COMMIT; -- 2 rows (1 inserted, 1 updated, 0 deleted)

@@ -28,7 +28,7 @@ COMMIT; -- 3 rows (3 inserted, 0 updated, 0 deleted)
 
 -- mysql-bin.000002:2689-3281 committed 2024-01-01 00:03:00 UTC GTID 0-1-9 server 1
 BEGIN;
-UPDATE `crm`.`customers` SET `id`=2, `name`='Bob', `email`='bob@example.com' WHERE `id`=2 LIMIT 1;
+UPDATE `crm`.`customers` SET `email`='bob@example.com' WHERE `id`=2 LIMIT 1;
 COMMIT; -- 1 rows (0 inserted, 1 updated, 0 deleted)
 
 -- mysql-bin.000004:587-861 committed 2024-01-01 00:10:00 UTC GTID 0-1-16 server 1

@@ -33,7 +33,7 @@ COMMIT; -- 3 rows (3 inserted, 0 updated, 0 deleted)
 
 -- mysql-bin.000002:85218-85471 committed 2023-11-14 22:13:20 UTC GTID 0-1-18 server 1
 BEGIN;
-UPDATE `fx`.`nokey` SET `a`='X', `b`=5, `f`=0.1, `n`=NULL WHERE `a`<=>CAST('X' AS BINARY) AND `b`<=>1 AND `f`<=>1.0000000149011612e-01 AND `n`<=>NULL LIMIT 1;
+UPDATE `fx`.`nokey` SET `b`=5 WHERE `a`<=>CAST('X' AS BINARY) AND `b`<=>1 AND `f`<=>1.0000000149011612e-01 AND `n`<=>NULL LIMIT 1;
 COMMIT; -- 1 rows (0 inserted, 1 updated, 0 deleted)
 
 -- mysql-bin.000002:85471-85713 committed 2023-11-14 22:13:20 UTC GTID 0-1-19 server 1
@@ -55,8 +55,8 @@ COMMIT; -- 3 rows (3 inserted, 0 updated, 0 deleted)
 
 -- mysql-bin.000002:90233-90565 committed 2023-11-14 22:13:20 UTC GTID 0-1-25 server 1
 BEGIN;
-UPDATE `fx`.`gen` SET `id`=1, `a`=11, `b`='xy' WHERE `id`=1 LIMIT 1;
-UPDATE `fx`.`gen` SET `id`=3, `a`=5, `b`='éy' WHERE `id`=3 LIMIT 1;
+UPDATE `fx`.`gen` SET `a`=11, `b`='xy' WHERE `id`=1 LIMIT 1;
+UPDATE `fx`.`gen` SET `a`=5, `b`='éy' WHERE `id`=3 LIMIT 1;
 COMMIT; -- 2 rows (0 inserted, 2 updated, 0 deleted)
 
 -- mysql-bin.000002:90565-90785 committed 2023-11-14 22:13:20 UTC GTID 0-1-26 server 1

@@ -84,17 +84,17 @@ COMMIT; -- 3 rows (3 inserted, 0 updated, 0 deleted)
 
 -- mysql-bin.000002:80714-81368 committed 2023-11-14 22:13:20 UTC GTID 0-1-12 server 1
 BEGIN;
-UPDATE `fx`.`types` SET `id`=3, `ti`=1, `tiu`=NULL, `si`=NULL, `siu`=NULL, `mi`=NULL, `miu`=NULL, `i`=NULL, `iu`=NULL, `bi`=NULL, `biu`=NULL, `d65`=NULL, `d10`=0.00, `d5`=NULL, `d30`=NULL, `f`=0, `dbl`=0, `f72`=NULL, `b1`=NULL, `b10`=b'1000000000', `b64`=b'1000000000000000000000000000000000000000000000000000000000000000', `y`=0, `dt`='0000-00-00', `tm`='00:00:00', `tm1`=NULL, `tm6`='-00:00:00.000001', `dtm`=NULL, `dtm3`=NULL, `dtm6`='2024-02-29 12:34:56.000001', `ts`=NULL, `ts2`=NULL, `ts6`='2024-02-29 09:34:56.000001', `e`='c d', `s`='', `c`='a', `c255`=NULL, `vc`='trailing  !', `vcl`=NULL, `vc3`=NULL, `tx`='line1\nline2\r\n	tab \\ back\'slash \"dq\" \Z', `mtx`=NULL, `bin`=NULL, `vb`='', `bl`='', `tb`=NULL, `lb`=NULL, `j`='\"str\"', `g`=NULL, `pt`=NULL WHERE `id`=3 LIMIT 1;
+UPDATE `fx`.`types` SET `ti`=1, `dtm`=NULL, `dtm3`=NULL, `dtm6`='2024-02-29 12:34:56.000001', `ts`=NULL, `ts2`=NULL, `ts6`='2024-02-29 09:34:56.000001', `vc`='trailing  !' WHERE `id`=3 LIMIT 1;
 COMMIT; -- 1 rows (0 inserted, 1 updated, 0 deleted)
 
 -- mysql-bin.000002:81368-81830 committed 2023-11-14 22:13:20 UTC GTID 0-1-13 server 1
 BEGIN;
-UPDATE `fx`.`types` SET `id`=0, `ti`=NULL, `tiu`=NULL, `si`=NULL, `siu`=NULL, `mi`=NULL, `miu`=NULL, `i`=NULL, `iu`=NULL, `bi`=NULL, `biu`=NULL, `d65`=NULL, `d10`=NULL, `d5`=NULL, `d30`=NULL, `f`=NULL, `dbl`=NULL, `f72`=NULL, `b1`=NULL, `b10`=NULL, `b64`=NULL, `y`=NULL, `dt`=NULL, `tm`=NULL, `tm1`=NULL, `tm6`=NULL, `dtm`=NULL, `dtm3`=NULL, `dtm6`=NULL, `ts`='2001-02-03 01:05:06', `ts2`=NULL, `ts6`=NULL, `e`=NULL, `s`=NULL, `c`=NULL, `c255`=NULL, `vc`=NULL, `vcl`=NULL, `vc3`=NULL, `tx`=NULL, `mtx`=NULL, `bin`=NULL, `vb`=NULL, `bl`=NULL, `tb`=NULL, `lb`=NULL, `j`='{\"x\": [1, 2.5, \"three\"]}', `g`=NULL, `pt`=NULL WHERE `id`=0 LIMIT 1;
+UPDATE `fx`.`types` SET `dtm`=NULL, `dtm3`=NULL, `dtm6`=NULL, `ts`='2001-02-03 01:05:06', `ts2`=NULL, `ts6`=NULL, `j`='{\"x\": [1, 2.5, \"three\"]}' WHERE `id`=0 LIMIT 1;
 COMMIT; -- 1 rows (0 inserted, 1 updated, 0 deleted)
 
 -- mysql-bin.000002:81830-82597 committed 2023-11-14 22:13:20 UTC GTID 0-1-14 server 1
 BEGIN;
-UPDATE `fx`.`types` SET `id`=10, `ti`=1, `tiu`=NULL, `si`=NULL, `siu`=NULL, `mi`=NULL, `miu`=NULL, `i`=NULL, `iu`=NULL, `bi`=NULL, `biu`=NULL, `d65`=NULL, `d10`=1.50, `d5`=NULL, `d30`=NULL, `f`=1e-38, `dbl`=5e-324, `f72`=NULL, `b1`=NULL, `b10`=b'0', `b64`=b'0', `y`=2000, `dt`='2024-01-01', `tm`='24:00:00', `tm1`=NULL, `tm6`='100:00:00.123456', `dtm`=NULL, `dtm3`=NULL, `dtm6`='1970-01-01 00:00:00.000000', `ts`=NULL, `ts2`=NULL, `ts6`='1970-01-01 00:00:01.000001', `e`='b', `s`='x,z', `c`='🙂', `c255`=NULL, `vc`='日本語テキスト', `vcl`=NULL, `vc3`=NULL, `tx`='🙂🙂', `mtx`=NULL, `bin`=NULL, `vb`=X'C3', `bl`='', `tb`=NULL, `lb`=NULL, `j`='{\"k\": \"\\u00e9\\n\", \"n\": -1.5e-7, \"big\": 18446744073709551615, \"neg\": -9223372036854775808}', `g`=NULL, `pt`=NULL WHERE `id`=5 LIMIT 1;
+UPDATE `fx`.`types` SET `id`=10, `dtm`=NULL, `dtm3`=NULL, `dtm6`='1970-01-01 00:00:00.000000', `ts`=NULL, `ts2`=NULL, `ts6`='1970-01-01 00:00:01.000001' WHERE `id`=5 LIMIT 1;
 COMMIT; -- 1 rows (0 inserted, 1 updated, 0 deleted)
 
 -- mysql-bin.000002:82597-83034 committed 2023-11-14 22:13:20 UTC GTID 0-1-15 server 1
@@ -116,7 +116,7 @@ COMMIT; -- 3 rows (3 inserted, 0 updated, 0 deleted)
 
 -- mysql-bin.000002:85218-85471 committed 2023-11-14 22:13:20 UTC GTID 0-1-18 server 1
 BEGIN;
-UPDATE `fx`.`nokey` SET `a`='X', `b`=5, `f`=0.1, `n`=NULL WHERE `a`<=>CAST('X' AS BINARY) AND `b`<=>1 AND `f`<=>1.0000000149011612e-01 AND `n`<=>NULL LIMIT 1;
+UPDATE `fx`.`nokey` SET `b`=5 WHERE `a`<=>CAST('X' AS BINARY) AND `b`<=>1 AND `f`<=>1.0000000149011612e-01 AND `n`<=>NULL LIMIT 1;
 COMMIT; -- 1 rows (0 inserted, 1 updated, 0 deleted)
 
 -- mysql-bin.000002:85471-85713 committed 2023-11-14 22:13:20 UTC GTID 0-1-19 server 1
@@ -139,7 +139,7 @@ COMMIT; -- 4 rows (4 inserted, 0 updated, 0 deleted)
 
 -- mysql-bin.000002:88985-89549 committed 2023-11-14 22:13:20 UTC GTID 0-1-22 server 1
 BEGIN;
-UPDATE `fx`.`fsp` SET `id`=1, `t0`='-12:34:56', `t1`='-12:34:56.6', `t2`='-12:34:56.65', `t3`='01:02:03.456', `t4`='-12:34:56.6543', `t5`='-12:34:56.65432', `t6`='-12:34:56.654321', `d0`='2024-02-29 23:59:59', `d1`='2024-02-29 23:59:59.9', `d2`='2024-02-29 23:59:59.98', `d3`='2024-02-29 23:59:59.987', `d4`='2024-02-29 23:59:59.9876', `d5`='2001-01-01 01:01:01.12345', `d6`='2024-02-29 23:59:59.987654', `s0`='2024-02-29 20:59:59', `s1`='2024-02-29 20:59:59.9', `s2`='2024-02-29 20:59:59.98', `s3`='2024-02-29 20:59:59.987', `s4`='2024-02-29 20:59:59.9876', `s5`='2024-02-29 20:59:59.98765', `s6`=NULL WHERE `id`=1 LIMIT 1;
+UPDATE `fx`.`fsp` SET `t3`='01:02:03.456', `d0`='2024-02-29 23:59:59', `d1`='2024-02-29 23:59:59.9', `d2`='2024-02-29 23:59:59.98', `d3`='2024-02-29 23:59:59.987', `d4`='2024-02-29 23:59:59.9876', `d5`='2001-01-01 01:01:01.12345', `d6`='2024-02-29 23:59:59.987654', `s0`='2024-02-29 20:59:59', `s1`='2024-02-29 20:59:59.9', `s2`='2024-02-29 20:59:59.98', `s3`='2024-02-29 20:59:59.987', `s4`='2024-02-29 20:59:59.9876', `s5`='2024-02-29 20:59:59.98765', `s6`=NULL WHERE `id`=1 LIMIT 1;
 COMMIT; -- 1 rows (0 inserted, 1 updated, 0 deleted)
 
 -- mysql-bin.000002:89549-89926 committed 2023-11-14 22:13:20 UTC GTID 0-1-23 server 1
@@ -156,8 +156,8 @@ COMMIT; -- 3 rows (3 inserted, 0 updated, 0 deleted)
 
 -- mysql-bin.000002:90233-90565 committed 2023-11-14 22:13:20 UTC GTID 0-1-25 server 1
 BEGIN;
-UPDATE `fx`.`gen` SET `id`=1, `a`=11, `b`='xy' WHERE `id`=1 LIMIT 1;
-UPDATE `fx`.`gen` SET `id`=3, `a`=5, `b`='éy' WHERE `id`=3 LIMIT 1;
+UPDATE `fx`.`gen` SET `a`=11, `b`='xy' WHERE `id`=1 LIMIT 1;
+UPDATE `fx`.`gen` SET `a`=5, `b`='éy' WHERE `id`=3 LIMIT 1;
 COMMIT; -- 2 rows (0 inserted, 2 updated, 0 deleted)
 
 -- mysql-bin.000002:90565-90785 committed 2023-11-14 22:13:20 UTC GTID 0-1-26 server 1
