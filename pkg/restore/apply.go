@@ -95,6 +95,10 @@ type ApplierOptions struct {
 	// transaction go as one multi-statement query (the connection must allow them), joined by
 	// ";\n" so that the text is exactly what a dry run prints. 0 sends each statement alone.
 	MaxBatch int
+	// Pipeline sends batches from a second goroutine, so that the next batch is rendered while
+	// the target runs this one. A failure is then returned by a later call, or by Close, naming
+	// the transaction it belongs to. Ignored for an Execer that prints notes (a dry run).
+	Pipeline bool
 }
 
 // Applier is a Sink that runs each kept source transaction as one target transaction: BEGIN,
@@ -114,9 +118,25 @@ type Applier struct {
 	batch []byte // statements joined by ";\n"
 	offs  []int  // where each statement of batch starts
 
+	// With Pipeline, batches go to the goroutine that runs them; failed holds its first error.
+	jobs   chan job
+	done   chan struct{}
+	failed atomic.Pointer[error]
+
+	// Written by whoever runs the batches; read after Close.
 	committed int64
 	rows      TxnSummary // committed row changes by kind
 	last      CheckpointState
+}
+
+// job is one batch: statements joined by ";\n", sent as one query.
+type job struct {
+	ctx     context.Context
+	q       string
+	offs    []int
+	info    TxnInfo     // the transaction they belong to
+	commit  *TxnSummary // set when the batch ends with the transaction's COMMIT
+	barrier chan struct{}
 }
 
 var _ Sink = (*Applier)(nil)
@@ -126,7 +146,59 @@ func NewApplier(x Execer, opts ApplierOptions) *Applier {
 	if opts.Progress == nil {
 		opts.Progress = new(Progress)
 	}
-	return &Applier{x: x, opts: opts}
+	if _, ok := x.(noter); ok {
+		opts.Pipeline = false // notes are printed in line with the statements
+	}
+	a := &Applier{x: x, opts: opts}
+	if opts.Pipeline {
+		// One batch running, one waiting: enough to keep the target busy while the next is
+		// rendered.
+		a.jobs = make(chan job, 1)
+		a.done = make(chan struct{})
+		go a.runJobs()
+	}
+	return a
+}
+
+func (a *Applier) runJobs() {
+	defer close(a.done)
+	for j := range a.jobs {
+		if j.barrier != nil {
+			close(j.barrier)
+			continue
+		}
+		if a.failed.Load() != nil {
+			continue // after a failure nothing more is sent
+		}
+		a.run(j)
+	}
+}
+
+// err returns the pipeline's failure, if any.
+func (a *Applier) err() error {
+	if e := a.failed.Load(); e != nil {
+		return *e
+	}
+	return nil
+}
+
+// wait returns once every batch handed over has run, with the pipeline's failure if any.
+func (a *Applier) wait(ctx context.Context) error {
+	if a.jobs == nil {
+		return nil
+	}
+	b := make(chan struct{})
+	select {
+	case a.jobs <- job{barrier: b}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-b:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return a.err()
 }
 
 // Committed returns how many transactions were committed, their row changes by kind, and the
@@ -153,21 +225,23 @@ func (a *Applier) Session(ctx context.Context, stmts []string) error {
 
 const savepoint = "SAVEPOINT pitr_batch"
 
-// send queues stmt, sending the queue first if stmt would make it too long.
-func (a *Applier) send(ctx context.Context, stmt []byte) error {
+// send queues stmt, sending the queue first if stmt would make it too long. commit is set for
+// the transaction's COMMIT, which is sent at once.
+func (a *Applier) send(ctx context.Context, stmt []byte, commit *TxnSummary) error {
 	if a.opts.MaxBatch <= 0 {
-		if err := a.x.Exec(ctx, string(stmt)); err != nil {
-			return a.stmtError(string(stmt), err)
-		}
-		return nil
+		a.queue(stmt)
+		return a.flush(ctx, commit)
 	}
 	if len(a.offs) > 0 && len(a.batch)+2+len(stmt) > a.opts.MaxBatch {
-		if err := a.flush(ctx); err != nil {
+		if err := a.flush(ctx, nil); err != nil {
 			return err
 		}
 		a.queue([]byte(savepoint))
 	}
 	a.queue(stmt)
+	if commit != nil {
+		return a.flush(ctx, commit)
+	}
 	return nil
 }
 
@@ -179,14 +253,57 @@ func (a *Applier) queue(stmt []byte) {
 	a.batch = append(a.batch, stmt...)
 }
 
-// flush sends the queued statements as one query.
-func (a *Applier) flush(ctx context.Context) error {
+// flush sends the queued statements as one query; commit is set when they end the
+// transaction.
+func (a *Applier) flush(ctx context.Context, commit *TxnSummary) error {
 	if len(a.offs) == 0 {
 		return nil
 	}
-	q := string(a.batch)
-	offs := a.offs
+	j := job{ctx: ctx, q: string(a.batch), offs: append([]int(nil), a.offs...), info: a.info, commit: commit}
 	a.batch, a.offs = a.batch[:0], a.offs[:0]
+	if err := a.err(); err != nil {
+		return err
+	}
+	if a.jobs == nil {
+		return a.run(j)
+	}
+	select {
+	case a.jobs <- j:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// run sends one batch and, when it ends a transaction, counts the commit. A failure ends the
+// transaction (it can never commit) and is kept: nothing is sent after it.
+func (a *Applier) run(j job) error {
+	if err := a.exec(j); err != nil {
+		// The error names the transaction it belongs to: with Pipeline, Run would otherwise
+		// give it the position of a later one, being rendered when the failure is seen.
+		err = &binlog.PosError{Pos: j.info.Start, Err: err}
+		a.failed.Store(&err)
+		if !mysqlconn.IsConnLost(err) {
+			a.x.Exec(j.ctx, "ROLLBACK")
+		}
+		return err
+	}
+	if sum := j.commit; sum != nil {
+		a.committed++
+		a.rows.Inserts += sum.Inserts
+		a.rows.Updates += sum.Updates
+		a.rows.Deletes += sum.Deletes
+		a.last = CheckpointState{End: sum.End, GTID: j.info.GTID}
+		p := a.opts.Progress
+		p.SetPosition(sum.End)
+		p.Transactions.Add(1)
+		p.Rows.Add(sum.Rows())
+	}
+	return nil
+}
+
+func (a *Applier) exec(j job) error {
+	ctx, q, offs := j.ctx, j.q, j.offs
 	err := a.x.Exec(ctx, q)
 	if err == nil {
 		return nil
@@ -200,7 +317,7 @@ func (a *Applier) flush(ctx context.Context) error {
 		stmts[i] = q[o:end]
 	}
 	if len(stmts) == 1 || mysqlconn.IsConnLost(err) || ctx.Err() != nil {
-		return a.stmtError(stmts[0], err)
+		return stmtError(j.info, stmts[0], err)
 	}
 	// The server ran the statements before the failing one and stopped there. Undo the batch
 	// and run them one at a time: the failing one fails again, alone, with its own message.
@@ -209,14 +326,14 @@ func (a *Applier) flush(ctx context.Context) error {
 	if stmts[0] == savepoint {
 		undo, redo = "ROLLBACK TO SAVEPOINT "+savepoint[len("SAVEPOINT "):], stmts[1:]
 	} else if stmts[0] != "BEGIN" {
-		return a.stmtError(q, err)
+		return stmtError(j.info, q, err)
 	}
 	if uerr := a.x.Exec(ctx, undo); uerr != nil {
-		return a.stmtError(stmts[len(stmts)-1], err) // a deadlock ended the transaction, say
+		return stmtError(j.info, stmts[len(stmts)-1], err) // a deadlock ended the transaction, say
 	}
 	for _, s := range redo {
 		if rerr := a.x.Exec(ctx, s); rerr != nil {
-			return a.stmtError(s, rerr)
+			return stmtError(j.info, s, rerr)
 		}
 	}
 	return nil // it went through this time (a lock wait timeout, say)
@@ -238,49 +355,52 @@ func (a *Applier) Begin(ctx context.Context, tx TxnInfo) error {
 		n.Note(string(b))
 	}
 	a.batch, a.offs = a.batch[:0], a.offs[:0]
-	return a.send(ctx, []byte("BEGIN"))
+	return a.send(ctx, []byte("BEGIN"), nil)
 }
 
 // Write implements Sink.
 func (a *Applier) Write(ctx context.Context, stmt []byte) error {
 	a.opts.Progress.Statements.Add(1)
-	return a.send(ctx, stmt)
+	return a.send(ctx, stmt, nil)
 }
 
-// Commit implements Sink: the checkpoint row, then COMMIT.
+// Commit implements Sink: the checkpoint row, then COMMIT. With Pipeline, the commit is counted
+// once the target has run it.
 func (a *Applier) Commit(ctx context.Context, sum TxnSummary) error {
 	if ck := a.opts.Checkpoint; ck != nil {
 		a.buf = ck.upsert(a.buf[:0], sum.End, a.info.GTID, a.info.Time)
-		if err := a.send(ctx, a.buf); err != nil {
+		if err := a.send(ctx, a.buf, nil); err != nil {
 			return err
 		}
 	}
-	if err := a.send(ctx, []byte("COMMIT")); err != nil {
-		return err
-	}
-	if err := a.flush(ctx); err != nil {
-		return err
-	}
-	a.committed++
-	a.rows.Inserts += sum.Inserts
-	a.rows.Updates += sum.Updates
-	a.rows.Deletes += sum.Deletes
-	a.last = CheckpointState{End: sum.End, GTID: a.info.GTID}
-	p := a.opts.Progress
-	p.SetPosition(sum.End)
-	p.Transactions.Add(1)
-	p.Rows.Add(sum.Rows())
-	return nil
+	return a.send(ctx, []byte("COMMIT"), &sum)
 }
 
 // Rollback implements Sink. Statements still queued were never sent.
 func (a *Applier) Rollback(ctx context.Context) error {
 	a.batch, a.offs = a.batch[:0], a.offs[:0]
+	// A failed batch has been rolled back already; its failure is reported by the call that
+	// sees it, or by Close.
+	if err := a.wait(ctx); err != nil && a.err() == nil {
+		return err
+	}
+	if a.err() != nil {
+		return nil
+	}
 	return a.x.Exec(ctx, "ROLLBACK")
 }
 
-// Close implements Sink.
+// Close implements Sink: it waits for the batches handed over, and returns the pipeline's
+// failure, if any.
 func (a *Applier) Close() error {
+	if a.jobs != nil {
+		close(a.jobs)
+		<-a.done
+		a.jobs = nil
+	}
+	if err := a.err(); err != nil {
+		return err
+	}
 	if p, ok := a.x.(*PrintExecer); ok {
 		return p.Flush()
 	}
@@ -290,8 +410,8 @@ func (a *Applier) Close() error {
 // maxShownStatement is how much of a failing statement an error quotes.
 const maxShownStatement = 200
 
-func (a *Applier) stmtError(stmt string, err error) error {
-	return &StatementError{Txn: a.info, Stmt: stmt, Err: err}
+func stmtError(info TxnInfo, stmt string, err error) error {
+	return &StatementError{Txn: info, Stmt: stmt, Err: err}
 }
 
 // StatementError is a statement the target refused (or could not be sent).

@@ -149,7 +149,8 @@ func applyOnce(ctx context.Context, cfg ApplyConfig, res *ApplyResult, first boo
 		}
 		x = p
 	}
-	a := NewApplier(x, ApplierOptions{NoBinlog: cfg.NoBinlog, Checkpoint: cfg.Checkpoint, Progress: cfg.Progress, MaxBatch: cfg.MaxBatch})
+	a := NewApplier(x, ApplierOptions{NoBinlog: cfg.NoBinlog, Checkpoint: cfg.Checkpoint, Progress: cfg.Progress, MaxBatch: cfg.MaxBatch,
+		Pipeline: true})
 	stats, runErr := Run(ctx, src, a, rc)
 	closeErr := a.Close()
 	n, rows, last := a.Committed()

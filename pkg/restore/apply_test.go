@@ -195,3 +195,48 @@ func TestApplierBatches(t *testing.T) {
 		t.Errorf("the failed batch was not undone: %q", bad.stmts[len(bad.stmts)-3:])
 	}
 }
+
+// TestApplierPipeline: sending batches from a second goroutine changes nothing the target sees:
+// the same statements in the same order, the same commits counted, and after a refused
+// statement nothing more than the undo and the ROLLBACK, with the error naming its transaction.
+func TestApplierPipeline(t *testing.T) {
+	ck := &Checkpoint{DB: "pitr", Table: "checkpoint", Name: "x"}
+	for _, failOn := range []string{"", "INSERT INTO `shop`.`order_items`", "UPDATE `shop`.`orders`"} {
+		t.Run("fail on "+failOn, func(t *testing.T) {
+			var results [2]struct {
+				stmts []string
+				n     int64
+				rows  TxnSummary
+				last  CheckpointState
+				err   string
+			}
+			for i, pipeline := range []bool{false, true} {
+				rec := recordExecer{failOn: failOn}
+				a, _, err := applyFixture(t, &rec, ApplierOptions{Checkpoint: ck, MaxBatch: 300, Pipeline: pipeline}, Window{})
+				if cerr := a.Close(); err == nil {
+					err = cerr
+				}
+				r := &results[i]
+				r.stmts = rec.stmts
+				r.n, r.rows, r.last = a.Committed()
+				if err != nil {
+					var se *StatementError
+					if !errors.As(err, &se) {
+						t.Fatalf("pipeline %v: err = %v, want a StatementError", pipeline, err)
+					}
+					r.err = se.Error()
+				}
+			}
+			sync, pipe := results[0], results[1]
+			if (failOn == "") != (sync.err == "") {
+				t.Fatalf("failOn %q, error %q", failOn, sync.err)
+			}
+			if strings.Join(sync.stmts, "\n") != strings.Join(pipe.stmts, "\n") {
+				t.Errorf("the pipeline sent\n%.2000s\nnot\n%.2000s", strings.Join(pipe.stmts, "\n"), strings.Join(sync.stmts, "\n"))
+			}
+			if sync.n != pipe.n || sync.rows != pipe.rows || sync.last != pipe.last || sync.err != pipe.err {
+				t.Errorf("pipeline: %d %+v %v %q; in line: %d %+v %v %q", pipe.n, pipe.rows, pipe.last, pipe.err, sync.n, sync.rows, sync.last, sync.err)
+			}
+		})
+	}
+}
