@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -105,18 +106,22 @@ type ApplierOptions struct {
 // its statements, the checkpoint upsert, COMMIT. With a PrintExecer it prints the same
 // statements instead (--dry-run).
 //
-// Statements are sent in batches of up to MaxBatch bytes; a small transaction is one round
-// trip. A batch that does not start the transaction starts with SAVEPOINT pitr_batch, so that
-// after an error the batch can be undone and its statements run one by one, to name the one the
-// server refuses.
+// Statements are sent in batches of up to MaxBatch bytes. With a checkpoint table, consecutive
+// small transactions share a batch (each still BEGIN ... COMMIT): after a failure the checkpoint
+// says which of them the target committed. A batch that does not start its transaction starts
+// with SAVEPOINT pitr_batch, so that after an error it can be undone. Either way the statements
+// not known to have run are then run one by one, to name the one the server refuses.
 type Applier struct {
 	x    Execer
 	opts ApplierOptions
 	info TxnInfo
 	buf  []byte
 
-	batch []byte // statements joined by ";\n"
-	offs  []int  // where each statement of batch starts
+	batch []byte          // statements joined by ";\n"
+	offs  []int           // where each statement of batch starts
+	txns  []jobTxn        // the transactions batch holds statements of
+	group bool            // consecutive transactions may share a batch
+	ctx   context.Context // the last Commit's: Close sends what is gathered unless it is done
 
 	// With Pipeline, batches go to the goroutine that runs them; failed holds its first error.
 	jobs   chan job
@@ -127,6 +132,7 @@ type Applier struct {
 	committed int64
 	rows      TxnSummary // committed row changes by kind
 	last      CheckpointState
+	unknown   []jobTxn // commits sent in a batch that lost the connection
 }
 
 // job is one batch: statements joined by ";\n", sent as one query.
@@ -134,10 +140,20 @@ type job struct {
 	ctx     context.Context
 	q       string
 	offs    []int
-	info    TxnInfo     // the transaction they belong to
-	commit  *TxnSummary // set when the batch ends with the transaction's COMMIT
+	txns    []jobTxn
 	barrier chan struct{}
 }
+
+// jobTxn is a transaction with statements in a batch.
+type jobTxn struct {
+	info   TxnInfo
+	first  int         // index of its first statement in the batch (BEGIN, or SAVEPOINT)
+	commit *TxnSummary // set when the batch holds its COMMIT
+}
+
+// groupBatch is how many bytes of whole small transactions are gathered before they are sent:
+// one round trip then carries dozens of them.
+const groupBatch = 64 << 10
 
 var _ Sink = (*Applier)(nil)
 
@@ -146,10 +162,12 @@ func NewApplier(x Execer, opts ApplierOptions) *Applier {
 	if opts.Progress == nil {
 		opts.Progress = new(Progress)
 	}
-	if _, ok := x.(noter); ok {
+	_, printing := x.(noter)
+	if printing {
 		opts.Pipeline = false // notes are printed in line with the statements
 	}
-	a := &Applier{x: x, opts: opts}
+	_, reads := x.(checkpointReader)
+	a := &Applier{x: x, opts: opts, group: opts.Checkpoint != nil && opts.MaxBatch > 0 && reads && !printing}
 	if opts.Pipeline {
 		// One batch running, one waiting: enough to keep the target busy while the next is
 		// rendered.
@@ -158,6 +176,17 @@ func NewApplier(x Execer, opts ApplierOptions) *Applier {
 		go a.runJobs()
 	}
 	return a
+}
+
+// checkpointReader is implemented by Execers that can read the checkpoint row back, which
+// batches of several transactions need after a failure.
+type checkpointReader interface {
+	ReadCheckpoint(ctx context.Context, c *Checkpoint) (CheckpointState, bool, error)
+}
+
+// ReadCheckpoint implements checkpointReader.
+func (c ConnExecer) ReadCheckpoint(ctx context.Context, ck *Checkpoint) (CheckpointState, bool, error) {
+	return ck.Read(ctx, c.Conn)
 }
 
 func (a *Applier) runJobs() {
@@ -185,7 +214,7 @@ func (a *Applier) err() error {
 // wait returns once every batch handed over has run, with the pipeline's failure if any.
 func (a *Applier) wait(ctx context.Context) error {
 	if a.jobs == nil {
-		return nil
+		return a.err()
 	}
 	b := make(chan struct{})
 	select {
@@ -207,6 +236,10 @@ func (a *Applier) Committed() (int64, TxnSummary, CheckpointState) {
 	return a.committed, a.rows, a.last
 }
 
+// Unknown returns the transactions whose COMMIT was sent when the connection was lost: the
+// target may or may not have run it. Its checkpoint tells (see Confirm).
+func (a *Applier) Unknown() []jobTxn { return a.unknown }
+
 // Session implements Sink.
 func (a *Applier) Session(ctx context.Context, stmts []string) error {
 	if a.opts.NoBinlog {
@@ -226,21 +259,30 @@ func (a *Applier) Session(ctx context.Context, stmts []string) error {
 const savepoint = "SAVEPOINT pitr_batch"
 
 // send queues stmt, sending the queue first if stmt would make it too long. commit is set for
-// the transaction's COMMIT, which is sent at once.
+// the transaction's COMMIT.
 func (a *Applier) send(ctx context.Context, stmt []byte, commit *TxnSummary) error {
-	if a.opts.MaxBatch <= 0 {
-		a.queue(stmt)
-		return a.flush(ctx, commit)
-	}
-	if len(a.offs) > 0 && len(a.batch)+2+len(stmt) > a.opts.MaxBatch {
-		if err := a.flush(ctx, nil); err != nil {
+	if a.opts.MaxBatch > 0 && len(a.offs) > 0 && len(a.batch)+2+len(stmt) > a.opts.MaxBatch {
+		if err := a.flush(ctx); err != nil {
 			return err
 		}
+		// The transaction goes on in a batch of its own.
+		a.txns = append(a.txns, jobTxn{info: a.info})
 		a.queue([]byte(savepoint))
+	}
+	if len(a.txns) == 0 {
+		a.txns = append(a.txns, jobTxn{info: a.info}) // each statement alone (MaxBatch 0)
 	}
 	a.queue(stmt)
 	if commit != nil {
-		return a.flush(ctx, commit)
+		a.txns[len(a.txns)-1].commit = commit
+		// A transaction continued from an earlier batch ends its own; small ones gather.
+		if !a.group || a.batch[0] == 'S' || len(a.batch) >= groupBatch {
+			return a.flush(ctx)
+		}
+		return nil
+	}
+	if a.opts.MaxBatch <= 0 {
+		return a.flush(ctx)
 	}
 	return nil
 }
@@ -253,14 +295,13 @@ func (a *Applier) queue(stmt []byte) {
 	a.batch = append(a.batch, stmt...)
 }
 
-// flush sends the queued statements as one query; commit is set when they end the
-// transaction.
-func (a *Applier) flush(ctx context.Context, commit *TxnSummary) error {
+// flush sends the queued statements as one query.
+func (a *Applier) flush(ctx context.Context) error {
 	if len(a.offs) == 0 {
 		return nil
 	}
-	j := job{ctx: ctx, q: string(a.batch), offs: append([]int(nil), a.offs...), info: a.info, commit: commit}
-	a.batch, a.offs = a.batch[:0], a.offs[:0]
+	j := job{ctx: ctx, q: string(a.batch), offs: append([]int(nil), a.offs...), txns: append([]jobTxn(nil), a.txns...)}
+	a.batch, a.offs, a.txns = a.batch[:0], a.offs[:0], a.txns[:0]
 	if err := a.err(); err != nil {
 		return err
 	}
@@ -275,39 +316,50 @@ func (a *Applier) flush(ctx context.Context, commit *TxnSummary) error {
 	}
 }
 
-// run sends one batch and, when it ends a transaction, counts the commit. A failure ends the
-// transaction (it can never commit) and is kept: nothing is sent after it.
+// run sends one batch and counts the commits it holds. A failure ends the open transaction (it
+// can never commit) and is kept: nothing is sent after it.
 func (a *Applier) run(j job) error {
-	if err := a.exec(j); err != nil {
-		// The error names the transaction it belongs to: with Pipeline, Run would otherwise
-		// give it the position of a later one, being rendered when the failure is seen.
-		err = &binlog.PosError{Pos: j.info.Start, Err: err}
-		a.failed.Store(&err)
-		if !mysqlconn.IsConnLost(err) {
-			a.x.Exec(j.ctx, "ROLLBACK")
-		}
-		return err
-	}
-	if sum := j.commit; sum != nil {
-		a.committed++
-		a.rows.Inserts += sum.Inserts
-		a.rows.Updates += sum.Updates
-		a.rows.Deletes += sum.Deletes
-		a.last = CheckpointState{End: sum.End, GTID: j.info.GTID}
-		p := a.opts.Progress
-		p.SetPosition(sum.End)
-		p.Transactions.Add(1)
-		p.Rows.Add(sum.Rows())
-	}
-	return nil
-}
-
-func (a *Applier) exec(j job) error {
-	ctx, q, offs := j.ctx, j.q, j.offs
-	err := a.x.Exec(ctx, q)
+	failed, err := a.exec(j)
 	if err == nil {
 		return nil
 	}
+	if !mysqlconn.IsConnLost(err) {
+		a.x.Exec(j.ctx, "ROLLBACK")
+	}
+	// The error names the transaction it belongs to: with Pipeline, Run would otherwise give
+	// it the position of a later one, being rendered when the failure is seen.
+	err = &binlog.PosError{Pos: j.txns[failed].info.Start, Err: err}
+	a.failed.Store(&err)
+	return err
+}
+
+// confirm counts committed transactions (those whose commit is set).
+func (a *Applier) confirm(ts ...jobTxn) {
+	for _, t := range ts {
+		if sum := t.commit; sum != nil {
+			a.committed++
+			a.rows.Inserts += sum.Inserts
+			a.rows.Updates += sum.Updates
+			a.rows.Deletes += sum.Deletes
+			a.last = CheckpointState{End: sum.End, GTID: t.info.GTID}
+			p := a.opts.Progress
+			p.SetPosition(sum.End)
+			p.Transactions.Add(1)
+			p.Rows.Add(sum.Rows())
+		}
+	}
+}
+
+// exec sends one batch and counts the commits the target ran. On failure it returns the index
+// of the transaction that failed.
+func (a *Applier) exec(j job) (failed int, err error) {
+	ctx, q, offs := j.ctx, j.q, j.offs
+	err = a.x.Exec(ctx, q)
+	if err == nil {
+		a.confirm(j.txns...)
+		return 0, nil
+	}
+	last := len(j.txns) - 1
 	stmts := make([]string, len(offs))
 	for i, o := range offs {
 		end := len(q)
@@ -316,31 +368,69 @@ func (a *Applier) exec(j job) error {
 		}
 		stmts[i] = q[o:end]
 	}
-	if len(stmts) == 1 || mysqlconn.IsConnLost(err) || ctx.Err() != nil {
-		return stmtError(j.info, stmts[0], err)
+	if mysqlconn.IsConnLost(err) || ctx.Err() != nil {
+		// Which of the commits ran, only the checkpoint can tell, on the next connection.
+		for _, t := range j.txns {
+			if t.commit != nil {
+				a.unknown = append(a.unknown, t)
+			}
+		}
+		return last, stmtError(j.txns[last].info, stmts[0], err)
 	}
-	// The server ran the statements before the failing one and stopped there. Undo the batch
-	// and run them one at a time: the failing one fails again, alone, with its own message.
-	redo := stmts
-	undo := "ROLLBACK"
-	if stmts[0] == savepoint {
-		undo, redo = "ROLLBACK TO SAVEPOINT "+savepoint[len("SAVEPOINT "):], stmts[1:]
-	} else if stmts[0] != "BEGIN" {
-		return stmtError(j.info, q, err)
+	// The server ran the statements before the failing one and stopped there. Undo what is
+	// not committed, and run the rest one at a time: the failing one fails again, alone, with
+	// its own message.
+	done, from := 0, 0 // transactions committed; first statement to run again
+	switch {
+	case len(j.txns) > 1:
+		// Which transactions committed, the checkpoint says.
+		if uerr := a.x.Exec(ctx, "ROLLBACK"); uerr != nil {
+			return last, stmtError(j.txns[last].info, stmts[len(stmts)-1], err)
+		}
+		st, ok, rerr := a.x.(checkpointReader).ReadCheckpoint(ctx, a.opts.Checkpoint)
+		if rerr != nil {
+			return last, stmtError(j.txns[last].info, stmts[len(stmts)-1], errors.Join(err, rerr))
+		}
+		for done < len(j.txns) && ok && j.txns[done].commit != nil && !st.End.Before(j.txns[done].commit.End) {
+			done++
+		}
+		a.confirm(j.txns[:done]...)
+		if done == len(j.txns) {
+			return 0, nil // the failure came after the last COMMIT: nothing to run again
+		}
+		from = j.txns[done].first
+	case stmts[0] == savepoint:
+		if uerr := a.x.Exec(ctx, "ROLLBACK TO SAVEPOINT "+savepoint[len("SAVEPOINT "):]); uerr != nil {
+			return 0, stmtError(j.txns[0].info, stmts[len(stmts)-1], err) // a deadlock ended the transaction, say
+		}
+		from = 1
+	case stmts[0] == "BEGIN":
+		if uerr := a.x.Exec(ctx, "ROLLBACK"); uerr != nil {
+			return 0, stmtError(j.txns[0].info, stmts[len(stmts)-1], err)
+		}
+	default:
+		return 0, stmtError(j.txns[0].info, q, err)
 	}
-	if uerr := a.x.Exec(ctx, undo); uerr != nil {
-		return stmtError(j.info, stmts[len(stmts)-1], err) // a deadlock ended the transaction, say
-	}
-	for _, s := range redo {
-		if rerr := a.x.Exec(ctx, s); rerr != nil {
-			return stmtError(j.info, s, rerr)
+	t := done
+	for i := from; i < len(stmts); i++ {
+		for t+1 < len(j.txns) && j.txns[t+1].first <= i {
+			t++
+		}
+		if rerr := a.x.Exec(ctx, stmts[i]); rerr != nil {
+			return t, stmtError(j.txns[t].info, stmts[i], rerr)
+		}
+		if stmts[i] == "COMMIT" {
+			a.confirm(j.txns[t])
 		}
 	}
-	return nil // it went through this time (a lock wait timeout, say)
+	return 0, nil // it went through this time (a lock wait timeout, say)
 }
 
 // Begin implements Sink.
 func (a *Applier) Begin(ctx context.Context, tx TxnInfo) error {
+	if err := a.err(); err != nil {
+		return err
+	}
 	a.info = tx
 	if n, ok := a.x.(noter); ok {
 		b := append(a.buf[:0], tx.Start.String()...)
@@ -354,7 +444,7 @@ func (a *Applier) Begin(ctx context.Context, tx TxnInfo) error {
 		}
 		n.Note(string(b))
 	}
-	a.batch, a.offs = a.batch[:0], a.offs[:0]
+	a.txns = append(a.txns, jobTxn{info: tx, first: len(a.offs)})
 	return a.send(ctx, []byte("BEGIN"), nil)
 }
 
@@ -364,9 +454,10 @@ func (a *Applier) Write(ctx context.Context, stmt []byte) error {
 	return a.send(ctx, stmt, nil)
 }
 
-// Commit implements Sink: the checkpoint row, then COMMIT. With Pipeline, the commit is counted
-// once the target has run it.
+// Commit implements Sink: the checkpoint row, then COMMIT. Commits are counted once the target
+// has run them.
 func (a *Applier) Commit(ctx context.Context, sum TxnSummary) error {
+	a.ctx = ctx
 	if ck := a.opts.Checkpoint; ck != nil {
 		a.buf = ck.upsert(a.buf[:0], sum.End, a.info.GTID, a.info.Time)
 		if err := a.send(ctx, a.buf, nil); err != nil {
@@ -376,23 +467,40 @@ func (a *Applier) Commit(ctx context.Context, sum TxnSummary) error {
 	return a.send(ctx, []byte("COMMIT"), &sum)
 }
 
-// Rollback implements Sink. Statements still queued were never sent.
+// Rollback implements Sink: the open transaction is dropped, after the whole ones gathered
+// before it are sent.
 func (a *Applier) Rollback(ctx context.Context) error {
-	a.batch, a.offs = a.batch[:0], a.offs[:0]
-	// A failed batch has been rolled back already; its failure is reported by the call that
-	// sees it, or by Close.
-	if err := a.wait(ctx); err != nil && a.err() == nil {
-		return err
+	if n := len(a.txns); n > 0 && a.txns[n-1].commit == nil {
+		cut := a.txns[n-1].first
+		a.txns = a.txns[:n-1]
+		if cut == 0 {
+			a.batch, a.offs = a.batch[:0], a.offs[:0]
+		} else {
+			a.batch, a.offs = a.batch[:a.offs[cut]-2], a.offs[:cut]
+		}
 	}
-	if a.err() != nil {
-		return nil
+	err := a.flush(ctx)
+	if err == nil {
+		err = a.wait(ctx)
+	}
+	if err != nil {
+		if a.err() != nil {
+			// A failed batch has been rolled back already; its failure is reported by the
+			// call that sees it, or by Close.
+			return nil
+		}
+		return err
 	}
 	return a.x.Exec(ctx, "ROLLBACK")
 }
 
-// Close implements Sink: it waits for the batches handed over, and returns the pipeline's
-// failure, if any.
+// Close implements Sink: it sends the transactions still gathered, waits for the batches handed
+// over, and returns the first failure, if any.
 func (a *Applier) Close() error {
+	var ferr error
+	if a.ctx != nil && a.ctx.Err() == nil {
+		ferr = a.flush(a.ctx)
+	}
 	if a.jobs != nil {
 		close(a.jobs)
 		<-a.done
@@ -400,6 +508,9 @@ func (a *Applier) Close() error {
 	}
 	if err := a.err(); err != nil {
 		return err
+	}
+	if ferr != nil {
+		return ferr
 	}
 	if p, ok := a.x.(*PrintExecer); ok {
 		return p.Flush()

@@ -64,9 +64,10 @@ func Apply(ctx context.Context, cfg ApplyConfig) (ApplyResult, error) {
 	}
 	first := wait
 	failures := 0
+	var unknown []jobTxn // commits sent when a connection was lost
 	for attempt := 0; ; attempt++ {
 		before := res.Committed
-		err := applyOnce(ctx, cfg, &res, attempt == 0)
+		err := applyOnce(ctx, cfg, &res, attempt == 0, &unknown)
 		if err == nil {
 			return res, nil
 		}
@@ -103,7 +104,7 @@ type wrapped struct {
 func (w *wrapped) Error() string   { return w.msg + ": " + w.err.Error() }
 func (w *wrapped) Unwrap() []error { return []error{w.kind, w.err} }
 
-func applyOnce(ctx context.Context, cfg ApplyConfig, res *ApplyResult, first bool) error {
+func applyOnce(ctx context.Context, cfg ApplyConfig, res *ApplyResult, first bool, unknown *[]jobTxn) error {
 	conn, err := cfg.Connect(ctx)
 	if err != nil {
 		return &wrapped{msg: errConnect.Error(), kind: errConnect, err: err}
@@ -118,6 +119,19 @@ func applyOnce(ctx context.Context, cfg ApplyConfig, res *ApplyResult, first boo
 		if err != nil {
 			return err
 		}
+		// The commits a lost connection left in doubt: those the checkpoint has reached ran.
+		for _, t := range *unknown {
+			if ok && !st.End.Before(t.commit.End) {
+				res.Committed++
+				res.Transactions++
+				res.Inserts += t.commit.Inserts
+				res.Updates += t.commit.Updates
+				res.Deletes += t.commit.Deletes
+				cfg.Progress.Transactions.Add(1)
+				cfg.Progress.Rows.Add(t.commit.Rows())
+			}
+		}
+		*unknown = nil
 		if ok {
 			from = st
 			res.Last = st
@@ -154,6 +168,7 @@ func applyOnce(ctx context.Context, cfg ApplyConfig, res *ApplyResult, first boo
 	stats, runErr := Run(ctx, src, a, rc)
 	closeErr := a.Close()
 	n, rows, last := a.Committed()
+	*unknown = a.Unknown()
 	res.Committed += n
 	if n > 0 {
 		res.Last = last

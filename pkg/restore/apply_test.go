@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/go-sql-driver/mysql"
 
 	"github.com/pitr-tool/pitr/pkg/binlog"
 )
@@ -236,6 +240,159 @@ func TestApplierPipeline(t *testing.T) {
 			}
 			if sync.n != pipe.n || sync.rows != pipe.rows || sync.last != pipe.last || sync.err != pipe.err {
 				t.Errorf("pipeline: %d %+v %v %q; in line: %d %+v %v %q", pipe.n, pipe.rows, pipe.last, pipe.err, sync.n, sync.rows, sync.last, sync.err)
+			}
+		})
+	}
+}
+
+// simExecer is a target that keeps transactions: it runs a multi-statement query statement by
+// statement, stops at the first failure as a server does, and keeps the checkpoint row that
+// committed with the data, so that batches of several transactions can be checked.
+type simExecer struct {
+	queries   int
+	open      []string // statements of the open transaction
+	inTxn     bool
+	committed []string // statements of committed transactions, in order
+	ckpt      CheckpointState
+	failOn    string
+	failTimes int // how many times failOn fails; 0 = always
+	fails     int
+	lostOn    string // a statement containing it loses the connection
+}
+
+func (s *simExecer) Exec(_ context.Context, q string) error {
+	s.queries++
+	for _, stmt := range strings.Split(q, ";\n") {
+		if s.lostOn != "" && strings.Contains(stmt, s.lostOn) {
+			return mysql.ErrInvalidConn
+		}
+		if s.failOn != "" && strings.Contains(stmt, s.failOn) && (s.failTimes == 0 || s.fails < s.failTimes) {
+			s.fails++
+			return errors.New("Error 1062 (23000): Duplicate entry")
+		}
+		switch {
+		case stmt == "BEGIN":
+			s.open, s.inTxn = nil, true
+		case stmt == "COMMIT":
+			s.committed = append(s.committed, s.open...)
+			for _, o := range s.open {
+				if strings.HasPrefix(o, "INSERT INTO `pitr`.`checkpoint`") {
+					// VALUES ('name','file',pos,'gtid',...
+					f := strings.Split(strings.SplitN(o, "VALUES (", 2)[1], ",")
+					s.ckpt.End.File = strings.Trim(f[1], "'")
+					s.ckpt.End.Offset, _ = strconv.ParseInt(f[2], 10, 64)
+				}
+			}
+			s.open, s.inTxn = nil, false
+		case stmt == "ROLLBACK":
+			s.open, s.inTxn = nil, false
+		case stmt == savepoint:
+			s.open = append(s.open, stmt)
+		case strings.HasPrefix(stmt, "ROLLBACK TO SAVEPOINT "):
+			for i := len(s.open) - 1; i >= 0; i-- {
+				if s.open[i] == savepoint {
+					s.open = s.open[:i+1]
+					break
+				}
+			}
+		default:
+			s.open = append(s.open, stmt)
+		}
+	}
+	return nil
+}
+
+func (s *simExecer) ReadCheckpoint(context.Context, *Checkpoint) (CheckpointState, bool, error) {
+	return s.ckpt, s.ckpt.End.File != "", nil
+}
+
+// dataOf drops the savepoints, which batching adds.
+func dataOf(stmts []string) string {
+	var b strings.Builder
+	for _, s := range stmts {
+		if s != savepoint {
+			b.WriteString(s + "\n")
+		}
+	}
+	return b.String()
+}
+
+// TestApplierGroups: with a checkpoint table, small transactions share a batch. The target
+// commits the same statements as one transaction per batch would; after a refused statement the
+// checkpoint tells which transactions of the batch committed, and the error names the one that
+// failed; a failure that does not recur lets the run finish; a lost connection leaves the
+// batch's commits to be confirmed by the next connection's checkpoint.
+func TestApplierGroups(t *testing.T) {
+	ck := &Checkpoint{DB: "pitr", Table: "checkpoint", Name: "x"}
+	var ref recordExecer
+	ra, _, err := applyFixture(t, &ref, ApplierOptions{Checkpoint: ck, MaxBatch: 1 << 20}, Window{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ra.Close()
+	refN, refRows, refLast := ra.Committed()
+	// What one transaction per batch commits, statement by statement.
+	var refSim simExecer
+	for _, q := range ref.stmts {
+		refSim.Exec(context.Background(), q)
+	}
+
+	for _, pipeline := range []bool{false, true} {
+		t.Run(fmt.Sprintf("pipeline=%v", pipeline), func(t *testing.T) {
+			opts := ApplierOptions{Checkpoint: ck, MaxBatch: 1 << 20, Pipeline: pipeline}
+			sim := &simExecer{}
+			a, _, err := applyFixture(t, sim, opts, Window{})
+			if cerr := a.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, rows, last := a.Committed()
+			if n != refN || rows != refRows || last != refLast || sim.ckpt.End != refLast.End {
+				t.Errorf("committed %d %+v %v (checkpoint %v), want %d %+v %v", n, rows, last, sim.ckpt.End, refN, refRows, refLast)
+			}
+			if dataOf(sim.committed) != dataOf(refSim.committed) {
+				t.Errorf("the target committed\n%.1500s\nnot\n%.1500s", dataOf(sim.committed), dataOf(refSim.committed))
+			}
+			if sim.queries*3 > len(ref.stmts) {
+				t.Errorf("%d queries, against %d with one transaction per batch", sim.queries, len(ref.stmts))
+			}
+
+			// A refused statement inside the batch.
+			bad := &simExecer{failOn: "UPDATE `shop`.`orders`"}
+			a, _, err = applyFixture(t, bad, opts, Window{})
+			if cerr := a.Close(); err == nil {
+				err = cerr
+			}
+			var se *StatementError
+			if !errors.As(err, &se) || !strings.HasPrefix(se.Stmt, "UPDATE `shop`.`orders`") {
+				t.Fatalf("err = %v, want the refused UPDATE", err)
+			}
+			n, _, last = a.Committed()
+			if last.End != bad.ckpt.End || n == 0 || !strings.HasPrefix(dataOf(refSim.committed), dataOf(bad.committed)) {
+				t.Errorf("after the failure: %d committed up to %v, checkpoint %v", n, last.End, bad.ckpt.End)
+			}
+			if se.Txn.Start.Before(last.End) {
+				t.Errorf("the failed transaction %v is before the last committed end %v", se.Txn.Start, last.End)
+			}
+
+			// A failure that does not come back.
+			once := &simExecer{failOn: "UPDATE `shop`.`orders`", failTimes: 1}
+			a, _, err = applyFixture(t, once, opts, Window{})
+			if cerr := a.Close(); err == nil {
+				err = cerr
+			}
+			if n, _, _ := a.Committed(); err != nil || n != refN || dataOf(once.committed) != dataOf(refSim.committed) {
+				t.Errorf("with one transient failure: err %v, %d committed of %d", err, n, refN)
+			}
+
+			// A lost connection.
+			lost := &simExecer{lostOn: "UPDATE `shop`.`orders`"}
+			a, _, _ = applyFixture(t, lost, opts, Window{})
+			a.Close()
+			if n, _, _ := a.Committed(); n != 0 || len(a.Unknown()) == 0 {
+				t.Errorf("after a lost connection: %d confirmed, %d unknown", n, len(a.Unknown()))
 			}
 		})
 	}
