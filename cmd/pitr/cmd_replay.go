@@ -51,7 +51,7 @@ func (o *replayOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&o.excludeTables, "exclude-table", nil, "drop this `db.table` (glob; repeatable)")
 	fs.StringSliceVar(&o.only, "only", nil, "keep only these row changes: insert,update,delete")
 	fs.BoolVar(&o.allowGaps, "allow-gaps", false, "replay even if the binlog file sequence has gaps")
-	fs.IntVar(&o.batch, "batch", 1, "fold up to `N` consecutive inserts into one table into one INSERT")
+	fs.IntVar(&o.batch, "batch", 1, "fold up to `N` consecutive row changes of one kind into one statement: multi-row INSERT; UPDATE and DELETE by an integer key (updates: at most 20)")
 	fs.StringVar(&o.maxPacket, "max-allowed-packet", "64M", "longest statement to write, in bytes (K, M, G suffixes; with a target, at most its max_allowed_packet)")
 	o.incident.AddFlags(fs)
 	fs.StringVar(&o.schema, "schema", "", "column names for binlogs without them (binlog_row_metadata=MINIMAL): CREATE TABLE statements from a mysqldump/mariadb-dump `FILE` (schema-only or full, .gz too) or a mydumper folder; checked against every table map")
