@@ -444,6 +444,11 @@ func (a *Applier) Begin(ctx context.Context, tx TxnInfo) error {
 		}
 		n.Note(string(b))
 	}
+	if a.opts.MaxBatch > 0 && len(a.offs) > 0 && len(a.batch)+len(";\nBEGIN") > a.opts.MaxBatch {
+		if err := a.flush(ctx); err != nil { // the transaction starts a batch, not a SAVEPOINT
+			return err
+		}
+	}
 	a.txns = append(a.txns, jobTxn{info: tx, first: len(a.offs)})
 	return a.send(ctx, []byte("BEGIN"), nil)
 }

@@ -250,6 +250,7 @@ func TestApplierPipeline(t *testing.T) {
 // committed with the data, so that batches of several transactions can be checked.
 type simExecer struct {
 	queries   int
+	qs        []string
 	open      []string // statements of the open transaction
 	inTxn     bool
 	committed []string // statements of committed transactions, in order
@@ -262,6 +263,7 @@ type simExecer struct {
 
 func (s *simExecer) Exec(_ context.Context, q string) error {
 	s.queries++
+	s.qs = append(s.qs, q)
 	for _, stmt := range strings.Split(q, ";\n") {
 		if s.lostOn != "" && strings.Contains(stmt, s.lostOn) {
 			return mysql.ErrInvalidConn
@@ -337,9 +339,13 @@ func TestApplierGroups(t *testing.T) {
 		refSim.Exec(context.Background(), q)
 	}
 
-	for _, pipeline := range []bool{false, true} {
-		t.Run(fmt.Sprintf("pipeline=%v", pipeline), func(t *testing.T) {
-			opts := ApplierOptions{Checkpoint: ck, MaxBatch: 1 << 20, Pipeline: pipeline}
+	for _, tc := range []struct {
+		pipeline bool
+		maxBatch int
+	}{{false, 1 << 20}, {true, 1 << 20}, {false, 300}, {true, 300}, {false, 1000}} {
+		pipeline := tc.pipeline
+		t.Run(fmt.Sprintf("pipeline=%v/batch=%d", pipeline, tc.maxBatch), func(t *testing.T) {
+			opts := ApplierOptions{Checkpoint: ck, MaxBatch: tc.maxBatch, Pipeline: pipeline}
 			sim := &simExecer{}
 			a, _, err := applyFixture(t, sim, opts, Window{})
 			if cerr := a.Close(); err == nil {
@@ -355,7 +361,7 @@ func TestApplierGroups(t *testing.T) {
 			if dataOf(sim.committed) != dataOf(refSim.committed) {
 				t.Errorf("the target committed\n%.1500s\nnot\n%.1500s", dataOf(sim.committed), dataOf(refSim.committed))
 			}
-			if sim.queries*3 > len(ref.stmts) {
+			if tc.maxBatch > 1000 && sim.queries*3 > len(ref.stmts) {
 				t.Errorf("%d queries, against %d with one transaction per batch", sim.queries, len(ref.stmts))
 			}
 
@@ -391,9 +397,56 @@ func TestApplierGroups(t *testing.T) {
 			lost := &simExecer{lostOn: "UPDATE `shop`.`orders`"}
 			a, _, _ = applyFixture(t, lost, opts, Window{})
 			a.Close()
-			if n, _, _ := a.Committed(); n != 0 || len(a.Unknown()) == 0 {
-				t.Errorf("after a lost connection: %d confirmed, %d unknown", n, len(a.Unknown()))
+			// The target committed at least what was confirmed, at most that and the unknown.
+			n, _, last = a.Committed()
+			ran := int64(strings.Count(dataOf(lost.committed), "INSERT INTO `pitr`.`checkpoint`"))
+			if ran < n || ran > n+int64(len(a.Unknown())) || lost.ckpt.End.Before(last.End) {
+				t.Errorf("after a lost connection: %d confirmed up to %v, %d unknown; the target committed %d up to %v",
+					n, last.End, len(a.Unknown()), ran, lost.ckpt.End)
 			}
 		})
+	}
+}
+
+// TestApplierBeginStartsBatch: a transaction whose BEGIN does not fit the gathering batch starts
+// the next one, rather than a SAVEPOINT continuing nothing.
+func TestApplierBeginStartsBatch(t *testing.T) {
+	ck := &Checkpoint{DB: "pitr", Table: "checkpoint", Name: "x"}
+	ctx := context.Background()
+	run := func(maxBatch int) *simExecer {
+		sim := &simExecer{}
+		a := NewApplier(sim, ApplierOptions{Checkpoint: ck, MaxBatch: maxBatch})
+		for i := int64(1); i <= 4; i++ {
+			start := binlog.Position{File: "f.000001", Offset: 100 * i}
+			if err := a.Begin(ctx, TxnInfo{Start: start}); err != nil {
+				t.Fatal(err)
+			}
+			if err := a.Write(ctx, []byte("UPDATE `t` SET `v`=1 WHERE `id`="+strconv.FormatInt(i, 10))); err != nil {
+				t.Fatal(err)
+			}
+			if err := a.Commit(ctx, TxnSummary{End: binlog.Position{File: "f.000001", Offset: 100*i + 50}, Updates: 1}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := a.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if n, _, _ := a.Committed(); n != 4 {
+			t.Errorf("max batch %d: %d commits counted, want 4", maxBatch, n)
+		}
+		return sim
+	}
+	first := run(1 << 20).qs[0]
+	one := strings.Index(first, "COMMIT") + len("COMMIT") // the first transaction's text
+	for mb := one; mb <= one+8; mb++ {
+		sim := run(mb)
+		if sim.ckpt.End.Offset != 450 || strings.Count(dataOf(sim.committed), "UPDATE `t`") != 4 {
+			t.Errorf("max batch %d: checkpoint %v, committed %q", mb, sim.ckpt.End, sim.committed)
+		}
+		for _, q := range sim.qs {
+			if strings.HasPrefix(q, savepoint+";\nBEGIN") {
+				t.Errorf("max batch %d: query %q", mb, q)
+			}
+		}
 	}
 }
