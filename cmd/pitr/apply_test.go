@@ -31,7 +31,7 @@ import (
 const (
 	applyUser     = "pitr_applier"
 	applyPassword = "Zq7-unlikely-Pw-%4711" // must never show in any output
-	applyTxns     = 20000                   // source transactions of the workload
+	applyTxns     = 40000                   // source transactions of the workload
 )
 
 const applySchema = `CREATE DATABASE app;
@@ -286,7 +286,8 @@ func (a *applyFixture) testCrash(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(time.Duration(30+rng.IntN(400)) * time.Millisecond)
+		// Short enough that 12 runs stay inside the apply (each resumes where the last was killed).
+		time.Sleep(time.Duration(20+rng.IntN(150)) * time.Millisecond)
 		cmd.Process.Kill() // SIGKILL
 		err := cmd.Wait()
 		noPassword(t, stdout.String(), stderr.String())
