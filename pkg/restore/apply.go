@@ -319,16 +319,15 @@ func (a *Applier) flush(ctx context.Context) error {
 // run sends one batch and counts the commits it holds. A failure ends the open transaction (it
 // can never commit) and is kept: nothing is sent after it.
 func (a *Applier) run(j job) error {
-	failed, err := a.exec(j)
+	err := a.exec(j)
 	if err == nil {
 		return nil
 	}
 	if !mysqlconn.IsConnLost(err) {
 		a.x.Exec(j.ctx, "ROLLBACK")
 	}
-	// The error names the transaction it belongs to: with Pipeline, Run would otherwise give
-	// it the position of a later one, being rendered when the failure is seen.
-	err = &binlog.PosError{Pos: j.txns[failed].info.Start, Err: err}
+	// The error (a *StatementError) names the transaction it belongs to, which with Pipeline
+	// is not the one being rendered when the failure is seen.
 	a.failed.Store(&err)
 	return err
 }
@@ -350,14 +349,13 @@ func (a *Applier) confirm(ts ...jobTxn) {
 	}
 }
 
-// exec sends one batch and counts the commits the target ran. On failure it returns the index
-// of the transaction that failed.
-func (a *Applier) exec(j job) (failed int, err error) {
+// exec sends one batch and counts the commits the target ran.
+func (a *Applier) exec(j job) error {
 	ctx, q, offs := j.ctx, j.q, j.offs
-	err = a.x.Exec(ctx, q)
+	err := a.x.Exec(ctx, q)
 	if err == nil {
 		a.confirm(j.txns...)
-		return 0, nil
+		return nil
 	}
 	last := len(j.txns) - 1
 	stmts := make([]string, len(offs))
@@ -375,7 +373,7 @@ func (a *Applier) exec(j job) (failed int, err error) {
 				a.unknown = append(a.unknown, t)
 			}
 		}
-		return last, stmtError(j.txns[last].info, stmts[0], err)
+		return stmtError(j.txns[last].info, stmts[0], err)
 	}
 	// The server ran the statements before the failing one and stopped there. Undo what is
 	// not committed, and run the rest one at a time: the failing one fails again, alone, with
@@ -385,31 +383,31 @@ func (a *Applier) exec(j job) (failed int, err error) {
 	case len(j.txns) > 1:
 		// Which transactions committed, the checkpoint says.
 		if uerr := a.x.Exec(ctx, "ROLLBACK"); uerr != nil {
-			return last, stmtError(j.txns[last].info, stmts[len(stmts)-1], err)
+			return stmtError(j.txns[last].info, stmts[len(stmts)-1], err)
 		}
 		st, ok, rerr := a.x.(checkpointReader).ReadCheckpoint(ctx, a.opts.Checkpoint)
 		if rerr != nil {
-			return last, stmtError(j.txns[last].info, stmts[len(stmts)-1], errors.Join(err, rerr))
+			return stmtError(j.txns[last].info, stmts[len(stmts)-1], errors.Join(err, rerr))
 		}
 		for done < len(j.txns) && ok && j.txns[done].commit != nil && !st.End.Before(j.txns[done].commit.End) {
 			done++
 		}
 		a.confirm(j.txns[:done]...)
 		if done == len(j.txns) {
-			return 0, nil // the failure came after the last COMMIT: nothing to run again
+			return nil // the failure came after the last COMMIT: nothing to run again
 		}
 		from = j.txns[done].first
 	case stmts[0] == savepoint:
 		if uerr := a.x.Exec(ctx, "ROLLBACK TO SAVEPOINT "+savepoint[len("SAVEPOINT "):]); uerr != nil {
-			return 0, stmtError(j.txns[0].info, stmts[len(stmts)-1], err) // a deadlock ended the transaction, say
+			return stmtError(j.txns[0].info, stmts[len(stmts)-1], err) // a deadlock ended the transaction, say
 		}
 		from = 1
 	case stmts[0] == "BEGIN":
 		if uerr := a.x.Exec(ctx, "ROLLBACK"); uerr != nil {
-			return 0, stmtError(j.txns[0].info, stmts[len(stmts)-1], err)
+			return stmtError(j.txns[0].info, stmts[len(stmts)-1], err)
 		}
 	default:
-		return 0, stmtError(j.txns[0].info, q, err)
+		return stmtError(j.txns[0].info, q, err)
 	}
 	t := done
 	for i := from; i < len(stmts); i++ {
@@ -417,13 +415,13 @@ func (a *Applier) exec(j job) (failed int, err error) {
 			t++
 		}
 		if rerr := a.x.Exec(ctx, stmts[i]); rerr != nil {
-			return t, stmtError(j.txns[t].info, stmts[i], rerr)
+			return stmtError(j.txns[t].info, stmts[i], rerr)
 		}
 		if stmts[i] == "COMMIT" {
 			a.confirm(j.txns[t])
 		}
 	}
-	return 0, nil // it went through this time (a lock wait timeout, say)
+	return nil // it went through this time (a lock wait timeout, say)
 }
 
 // Begin implements Sink.
@@ -530,7 +528,8 @@ func stmtError(info TxnInfo, stmt string, err error) error {
 	return &StatementError{Txn: info, Stmt: stmt, Err: err}
 }
 
-// StatementError is a statement the target refused (or could not be sent).
+// StatementError is a statement the target refused (or could not be sent). Its message starts
+// with the position of its transaction, so Run does not wrap it in another.
 type StatementError struct {
 	Txn  TxnInfo // the source transaction it belongs to
 	Stmt string  // the whole statement
@@ -542,7 +541,7 @@ func (e *StatementError) Error() string {
 	if len(s) > maxShownStatement {
 		s = s[:maxShownStatement] + fmt.Sprintf("... (%d bytes)", len(e.Stmt))
 	}
-	where := "transaction at " + e.Txn.Start.String()
+	where := e.Txn.Start.String() + ": transaction"
 	if e.Txn.GTID != "" {
 		where += " (GTID " + e.Txn.GTID + ")"
 	}

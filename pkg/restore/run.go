@@ -126,7 +126,8 @@ func (r *runner) run(ctx context.Context) error {
 		stop, err := r.event(ctx, ev)
 		if err != nil {
 			var pe *binlog.PosError
-			if errors.As(err, &pe) {
+			var se *StatementError
+			if errors.As(err, &pe) || errors.As(err, &se) {
 				return err
 			}
 			return &binlog.PosError{Pos: ev.Pos, Err: err}
