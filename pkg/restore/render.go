@@ -57,6 +57,7 @@ type Renderer struct {
 	pendRows    int
 	row         []byte
 	kb          keyedBatch // pending multi-row UPDATE or DELETE; never at the same time as pending
+	cols        []int      // scratch: the columns an UPDATE sets
 	armCols     []int      // the row rendered in row for kb: its SET columns
 	armOff      []int      // and where each one's literal begins in row
 	fkOff       bool
@@ -144,37 +145,41 @@ func (r *Renderer) Row(ctx context.Context, kind binlog.RowsKind, tm *binlog.Tab
 	return fmt.Errorf("unknown row change kind %v", kind)
 }
 
-// setsColumn reports whether an UPDATE sets column i: when the after image holds it, it is not
-// generated, and its value changed or the before image cannot tell. A column the row change left
-// alone already holds its value in a target that matches the before image, so setting it again
-// would only cost the server work; MINIMAL row images are replayed the same way.
-// TIMESTAMP and DATETIME columns are always set: one with ON UPDATE CURRENT_TIMESTAMP would
-// otherwise take the target's clock.
-func setsColumn(tm *binlog.TableMap, before, after []binlog.Value, i int) bool {
-	a := &after[i]
-	if a.Kind == binlog.ValAbsent || tm.Columns[i].Generated {
-		return false
-	}
-	if i >= len(before) {
-		return true
-	}
-	switch tm.Columns[i].Type {
-	case mysql.MYSQL_TYPE_TIMESTAMP, mysql.MYSQL_TYPE_TIMESTAMP2, mysql.MYSQL_TYPE_DATETIME, mysql.MYSQL_TYPE_DATETIME2:
-		return true
-	}
-	b := &before[i]
-	return b.Kind != a.Kind || b.Uint != a.Uint || !bytes.Equal(b.Text, a.Text)
-}
-
-// anySet reports whether setsColumn holds for some column. When none does (the row did not
-// change), an UPDATE sets every column its after image holds.
-func anySet(tm *binlog.TableMap, before, after []binlog.Value) bool {
+// setColumns appends to dst the columns an UPDATE sets: those the after image holds that are
+// not generated and whose value changed, or whose change the before image cannot tell. A column
+// the row change left alone already holds its value in a target that matches the before image,
+// so setting it again would only cost the server work; MINIMAL row images are replayed the same
+// way. TIMESTAMP and DATETIME columns are always set: one with ON UPDATE CURRENT_TIMESTAMP would
+// otherwise take the target's clock. A row that did not change sets every column it holds.
+func setColumns(dst []int, tm *binlog.TableMap, before, after []binlog.Value) []int {
+	n := len(dst)
 	for i := range after {
-		if setsColumn(tm, before, after, i) {
-			return true
+		a := &after[i]
+		if a.Kind == binlog.ValAbsent || tm.Columns[i].Generated {
+			continue
+		}
+		changed := true
+		if i < len(before) {
+			switch tm.Columns[i].Type {
+			case mysql.MYSQL_TYPE_TIMESTAMP, mysql.MYSQL_TYPE_TIMESTAMP2, mysql.MYSQL_TYPE_DATETIME, mysql.MYSQL_TYPE_DATETIME2:
+			default:
+				b := &before[i]
+				changed = b.Kind != a.Kind || b.Uint != a.Uint || !bytes.Equal(b.Text, a.Text)
+			}
+		}
+		if changed {
+			dst = append(dst, i)
 		}
 	}
-	return false
+	if len(dst) > n {
+		return dst
+	}
+	for i := range after {
+		if after[i].Kind != binlog.ValAbsent && !tm.Columns[i].Generated {
+			dst = append(dst, i)
+		}
+	}
+	return dst
 }
 
 // appendUpdate writes the single-row UPDATE.
@@ -182,12 +187,9 @@ func (r *Renderer) appendUpdate(b []byte, tm *binlog.TableMap, before, after []b
 	b = append(b, "UPDATE "...)
 	b = r.appendTable(b, tm)
 	b = append(b, " SET "...)
-	all := !anySet(tm, before, after)
+	r.cols = setColumns(r.cols[:0], tm, before, after)
 	n := 0
-	for i := range after {
-		if !all && !setsColumn(tm, before, after, i) || all && (after[i].Kind == binlog.ValAbsent || tm.Columns[i].Generated) {
-			continue
-		}
+	for _, i := range r.cols {
 		if n > 0 {
 			b = append(b, ", "...)
 		}

@@ -108,9 +108,9 @@ func (r *Renderer) keyed(ctx context.Context, kind binlog.RowsKind, tm *binlog.T
 		if k < len(after) && after[k].Kind != binlog.ValAbsent && (after[k].Kind != binlog.ValInt || !bytes.Equal(after[k].Text, key)) {
 			return false, nil // the key changes
 		}
-		all := !anySet(tm, before, after)
-		for i := range after {
-			if i == k || !all && !setsColumn(tm, before, after, i) || all && (after[i].Kind == binlog.ValAbsent || tm.Columns[i].Generated) {
+		r.cols = setColumns(r.cols[:0], tm, before, after)
+		for _, i := range r.cols {
+			if i == k {
 				continue
 			}
 			r.armCols = append(r.armCols, i)
