@@ -2,6 +2,7 @@ package restore
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -237,7 +238,8 @@ func (a *Applier) Committed() (int64, TxnSummary, CheckpointState) {
 }
 
 // Unknown returns the transactions whose COMMIT was sent when the connection was lost: the
-// target may or may not have run it. Its checkpoint tells (see Confirm).
+// target may or may not have run it. The checkpoint read on the next connection tells (Apply
+// counts those it has reached).
 func (a *Applier) Unknown() []jobTxn { return a.unknown }
 
 // Session implements Sink.
@@ -276,7 +278,7 @@ func (a *Applier) send(ctx context.Context, stmt []byte, commit *TxnSummary) err
 	if commit != nil {
 		a.txns[len(a.txns)-1].commit = commit
 		// A transaction continued from an earlier batch ends its own; small ones gather.
-		if !a.group || a.batch[0] == 'S' || len(a.batch) >= groupBatch {
+		if !a.group || bytes.HasPrefix(a.batch, []byte(savepoint)) || len(a.batch) >= groupBatch {
 			return a.flush(ctx)
 		}
 		return nil
