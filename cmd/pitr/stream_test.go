@@ -270,15 +270,8 @@ func TestServerSource(t *testing.T) {
 		// Nor one whose transactions InnoDB has not yet flushed (its binlog checkpoint lags under
 		// load): PURGE then keeps it with a warning, so repeat it until the file is gone.
 		waitNoDump(t, srv)
-		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-			srv.Exec(t, "PURGE BINARY LOGS TO '"+filepath.Base(files[1])+"'")
-			left, _ := srv.BinlogFiles(ctx)
-			if len(left) > 0 && filepath.Base(left[0]) == filepath.Base(files[1]) {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("the server keeps %s after PURGE", filepath.Base(files[0]))
-			}
+		if err := srv.PurgeBinlogsTo(ctx, filepath.Base(files[1])); err != nil {
+			t.Fatal(err)
 		}
 		res := runPitr(t, append([]string{"replay", "--source-user", "pitr", "--source-password=S3cretPw", "--start-position", filepath.Base(files[0]) + ":4"}, tcp...)...)
 		wantFailure(t, res, 1, filepath.Base(files[0]), "not on the source server", "purged")

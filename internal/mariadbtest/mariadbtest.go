@@ -629,6 +629,28 @@ func (s *Server) BinlogFiles(ctx context.Context) ([]string, error) {
 	return files, nil
 }
 
+// PurgeBinlogsTo runs PURGE BINARY LOGS TO name until the server has let go of every older
+// file. A server keeps, with only a warning, a file whose transactions InnoDB has not yet
+// flushed (its binlog checkpoint lags under load) or that a replica is reading, so one PURGE
+// is not enough for a test that needs the file gone.
+func (s *Server) PurgeBinlogsTo(ctx context.Context, name string) error {
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if _, err := s.DB.ExecContext(ctx, "PURGE BINARY LOGS TO '"+name+"'"); err != nil {
+			return fmt.Errorf("mariadbtest: PURGE BINARY LOGS TO %s: %w", name, err)
+		}
+		left, err := s.BinlogFiles(ctx)
+		if err != nil {
+			return err
+		}
+		if len(left) > 0 && filepath.Base(left[0]) == name {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("mariadbtest: the server keeps %s after PURGE BINARY LOGS TO %s", filepath.Base(left[0]), name)
+		}
+	}
+}
+
 func (s *Server) binlogFilesFromIndex() ([]string, error) {
 	f, err := os.Open(s.BinlogBase + ".index")
 	if err != nil {
