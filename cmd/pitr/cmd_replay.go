@@ -30,6 +30,7 @@ type replayOptions struct {
 	excludeTables []string
 	only          []string
 	allowGaps     bool
+	skipStmts     bool
 	batch         int
 	maxPacket     string
 	incident      incidentOptions // GTID and stop-before-drop flags: see incident_flags.go
@@ -51,6 +52,7 @@ func (o *replayOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&o.excludeTables, "exclude-table", nil, "drop this `db.table` (glob; repeatable)")
 	fs.StringSliceVar(&o.only, "only", nil, "keep only these row changes: insert,update,delete")
 	fs.BoolVar(&o.allowGaps, "allow-gaps", false, "replay even if the binlog file sequence has gaps")
+	fs.BoolVar(&o.skipStmts, "skip-statements", false, "leave out row changes logged as statements (binlog_format STATEMENT or MIXED) that pitr cannot replay exactly, instead of stopping at the first; the target then misses them")
 	fs.IntVar(&o.batch, "batch", 1, "fold up to `N` consecutive row changes of one kind into one statement: multi-row INSERT; UPDATE and DELETE by an integer key (updates: at most 20)")
 	fs.StringVar(&o.maxPacket, "max-allowed-packet", "64M", "longest statement to write, in bytes (K, M, G suffixes; with a target, at most its max_allowed_packet)")
 	o.incident.AddFlags(fs)
@@ -138,6 +140,7 @@ func (o replayOptions) config(log *slog.Logger) (binlog.Position, restore.Config
 		return start, cfg, usagef(fmt.Errorf("--batch %d: must be at least 1", o.batch))
 	}
 	cfg.Render.Batch = o.batch
+	cfg.SkipStatements = o.skipStmts
 	mp, err := parseSize(o.maxPacket)
 	if err != nil || mp < 1024 || mp > 1<<30 {
 		return start, cfg, usagef(fmt.Errorf("--max-allowed-packet %q: want a size from 1K to 1G", o.maxPacket))

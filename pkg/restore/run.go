@@ -45,6 +45,9 @@ type Config struct {
 	Window       Window
 	Render       RenderOptions
 	Log          *slog.Logger
+	// SkipStatements leaves out row changes the source logged as statements (binlog_format
+	// STATEMENT or MIXED) that pitr cannot replay exactly, instead of stopping at the first.
+	SkipStatements bool
 }
 
 // Stats counts what Run did.
@@ -360,13 +363,28 @@ func (r *runner) statement(ctx context.Context, ev *binlog.Event, ch *ddlChange,
 		return nil
 	}
 	if r.seenBegin {
+		if !r.cfg.SkipStatements {
+			return r.statementStop(ev, "pitr does not replay row changes logged as statements (binlog_format STATEMENT or MIXED) yet")
+		}
 		r.stats.Statements++
-		r.log.Warn("statement-based event inside a transaction is not replayed (pitr replays row events)",
+		r.log.Warn("row changes logged as a statement are left out (--skip-statements): the target misses them",
 			slog.String("pos", ev.Pos.String()), slog.String("sql", truncate(ev.Query.SQL, 120)))
 		return nil
 	}
 	r.log.Debug("statement not replayed", slog.String("pos", ev.Pos.String()), slog.String("sql", truncate(ev.Query.SQL, 120)))
 	return nil
+}
+
+// statementStop is the error for a statement in a kept transaction that pitr cannot replay
+// exactly: it names the statement, its transaction and the ways out. Nothing of the transaction
+// reaches the target: Run rolls it back.
+func (r *runner) statementStop(ev *binlog.Event, why string) error {
+	txn := "the transaction at " + r.info.Start.String()
+	if r.info.GTID != "" {
+		txn += " (GTID " + r.info.GTID + ")"
+	}
+	return fmt.Errorf("%s; statement in %s: %s; pass --skip-statements to leave such statements out (the target then misses their changes), or --stop-position %s to stop before this transaction",
+		why, txn, truncate(bytes.TrimSpace(ev.Query.SQL), 200), r.info.Start)
 }
 
 // emitDDL writes a DDL statement that changes a kept table, under the database it ran in, so
