@@ -199,6 +199,9 @@ func (s *stream) inspect(ctx context.Context) error {
 	}
 	file, _ := r.GetString(0, 0)
 	pos, _ := r.GetInt(0, 1)
+	if err := checkServerName(file, ""); err != nil {
+		return fmt.Errorf("%s: SHOW MASTER STATUS: %w", s.opts.Name, err)
+	}
 	s.info.Current = Position{File: file, Offset: pos}
 
 	r, err = c.Execute("SHOW BINARY LOGS")
@@ -207,6 +210,9 @@ func (s *stream) inspect(ctx context.Context) error {
 	}
 	for i := 0; i < r.RowNumber(); i++ {
 		name, _ := r.GetString(i, 0)
+		if err := checkServerName(name, seriesBase(file)); err != nil {
+			return fmt.Errorf("%s: SHOW BINARY LOGS: %w", s.opts.Name, err)
+		}
 		s.info.Binlogs = append(s.info.Binlogs, name)
 	}
 	if len(s.info.Binlogs) == 0 {
@@ -494,7 +500,11 @@ func (s *stream) frame(raw []byte) (rawEvent, bool, error) {
 		if len(body) < 9 {
 			return rawEvent{}, false, &PosError{Pos: s.pos(), Err: fmt.Errorf("%w: artificial rotate event of %d bytes", ErrCorrupt, len(raw))}
 		}
-		s.file, s.off = string(body[8:]), int64(binary.LittleEndian.Uint64(body))
+		name := string(body[8:])
+		if err := checkServerName(name, seriesBase(s.info.Current.File)); err != nil {
+			return rawEvent{}, false, &PosError{Pos: s.pos(), Err: err}
+		}
+		s.file, s.off = name, int64(binary.LittleEndian.Uint64(body))
 		return rawEvent{}, false, nil
 	case h.Type == replication.FORMAT_DESCRIPTION_EVENT && (s.off != 4 || h.LogPos == 0):
 		// The file's format event, resent so that we can read events from the middle of it.
@@ -530,7 +540,11 @@ func (s *stream) frame(raw []byte) (rawEvent, bool, error) {
 	s.off = at.Offset + int64(h.EventSize)
 	if h.Type == replication.ROTATE_EVENT && len(body) > 8 {
 		// The file ends here; the next event is the first of the file it names.
-		s.file, s.off = string(body[8:]), int64(binary.LittleEndian.Uint64(body))
+		name := string(body[8:])
+		if err := checkServerName(name, seriesBase(s.info.Current.File)); err != nil {
+			return rawEvent{}, false, &PosError{Pos: at, Err: err}
+		}
+		s.file, s.off = name, int64(binary.LittleEndian.Uint64(body))
 	}
 	return rawEvent{Pos: at, Header: h, Raw: raw, Body: body}, true, nil
 }

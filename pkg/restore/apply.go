@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -51,10 +50,12 @@ func (p *PrintExecer) Exec(_ context.Context, stmt string) error {
 	return p.err
 }
 
-// Note prints a comment line.
+// Note prints s as a comment line, through CommentText.
 func (p *PrintExecer) Note(s string) {
 	if p.err == nil {
-		_, p.err = p.w.WriteString("-- " + s + "\n")
+		p.w.WriteString("-- ")
+		p.w.WriteString(CommentText(s))
+		_, p.err = p.w.WriteString("\n")
 	}
 }
 
@@ -433,16 +434,7 @@ func (a *Applier) Begin(ctx context.Context, tx TxnInfo) error {
 	}
 	a.info = tx
 	if n, ok := a.x.(noter); ok {
-		b := append(a.buf[:0], tx.Start.String()...)
-		if !tx.End.IsZero() {
-			b = append(b, '-')
-			b = strconv.AppendInt(b, tx.End.Offset, 10)
-		}
-		if tx.GTID != "" {
-			b = append(b, " GTID "...)
-			b = append(b, tx.GTID...)
-		}
-		n.Note(string(b))
+		n.Note(string(appendTxnGTID(appendTxnSpan(a.buf[:0], tx), tx)))
 	}
 	if a.opts.MaxBatch > 0 && len(a.offs) > 0 && len(a.batch)+len(";\nBEGIN") > a.opts.MaxBatch {
 		if err := a.flush(ctx); err != nil { // the transaction starts a batch, not a SAVEPOINT

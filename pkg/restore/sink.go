@@ -71,7 +71,7 @@ func (s *SQLWriter) Preamble() io.Writer { return s.w }
 // Session implements Sink.
 func (s *SQLWriter) Session(_ context.Context, stmts []string) error {
 	for _, c := range s.comment {
-		s.write([]byte("-- " + c + "\n"))
+		s.Note(c)
 	}
 	for _, st := range stmts {
 		s.write([]byte(st + ";\n"))
@@ -82,24 +82,48 @@ func (s *SQLWriter) Session(_ context.Context, stmts []string) error {
 // Begin implements Sink.
 func (s *SQLWriter) Begin(_ context.Context, tx TxnInfo) error {
 	b := append(s.line[:0], "\n-- "...)
-	b = append(b, tx.Start.String()...)
-	if !tx.End.IsZero() {
-		b = append(b, '-')
-		b = strconv.AppendInt(b, tx.End.Offset, 10)
-	}
+	b = appendTxnSpan(b, tx)
 	if !tx.Time.IsZero() {
 		b = append(b, " committed "...)
 		b = tx.Time.AppendFormat(b, "2006-01-02 15:04:05 UTC")
 	}
-	if tx.GTID != "" {
-		b = append(b, " GTID "...)
-		b = append(b, tx.GTID...)
-	}
+	b = appendTxnGTID(b, tx)
 	b = append(b, " server "...)
 	b = strconv.AppendUint(b, uint64(tx.ServerID), 10)
 	b = append(b, "\nBEGIN;\n"...)
 	s.line = b
 	return s.write(b)
+}
+
+// appendTxnSpan appends where a transaction came from, "file:start-end", and appendTxnGTID
+// its " GTID g", through appendComment: the file name and the GTID come from the binlog or the
+// server.
+func appendTxnSpan(b []byte, tx TxnInfo) []byte {
+	b = appendComment(b, tx.Start.File)
+	b = append(b, ':')
+	b = strconv.AppendInt(b, tx.Start.Offset, 10)
+	if !tx.End.IsZero() {
+		b = append(b, '-')
+		b = strconv.AppendInt(b, tx.End.Offset, 10)
+	}
+	return b
+}
+
+func appendTxnGTID(b []byte, tx TxnInfo) []byte {
+	if tx.GTID != "" {
+		b = append(b, " GTID "...)
+		b = appendComment(b, tx.GTID)
+	}
+	return b
+}
+
+// Note prints s as a comment line, through CommentText.
+func (s *SQLWriter) Note(text string) {
+	b := append(s.line[:0], "-- "...)
+	b = appendComment(b, text)
+	b = append(b, '\n')
+	s.line = b
+	s.write(b)
 }
 
 // Write implements Sink.
