@@ -7,6 +7,8 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-mysql-org/go-mysql/replication"
+
+	"github.com/pitr-tool/pitr/pkg/binlog/collation"
 )
 
 // TableMap describes the columns of a table as a Table_map event gives them. What it knows
@@ -19,6 +21,8 @@ type TableMap struct {
 	Columns    []Column
 	HasNames   bool  // binlog_row_metadata=FULL
 	PrimaryKey []int // column indexes, empty if none or unknown
+	// MariaDB says which server wrote the map, and so whose collation ids it holds.
+	MariaDB bool
 
 	raw []byte // the event body, to reuse this decoding when the same map comes again
 }
@@ -32,6 +36,10 @@ type Column struct {
 	SignKnown bool // the map carried signedness (MySQL 8.0.1+, MariaDB 10.5+)
 	Nullable  bool
 	Collation uint64 // character and ENUM/SET columns; 0 when the map does not say
+	// Charset is the character set of a character or ENUM/SET column ("utf8mb3" for utf8,
+	// "binary" for binary strings): from Collation read with the ids of the server that wrote
+	// the map, or from a schema; "" when neither says.
+	Charset   string
 	Enum      [][]byte
 	Set       [][]byte
 	Invisible bool
@@ -78,7 +86,7 @@ func (d *decoder) tableMap(raw, body []byte) (*TableMap, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: table map decoded as %T", ErrCorrupt, be.Event)
 	}
-	tm, err := newTableMap(e)
+	tm, err := newTableMap(e, d.fmt.mariaDB)
 	if err != nil {
 		return nil, err
 	}
@@ -87,12 +95,16 @@ func (d *decoder) tableMap(raw, body []byte) (*TableMap, error) {
 	return tm, nil
 }
 
-func newTableMap(e *replication.TableMapEvent) (*TableMap, error) {
+func newTableMap(e *replication.TableMapEvent, mariaDB bool) (*TableMap, error) {
 	n := int(e.ColumnCount)
 	if len(e.ColumnType) != n || len(e.ColumnMeta) != n {
 		return nil, fmt.Errorf("%w: table map column count %d", ErrCorrupt, n)
 	}
-	tm := &TableMap{ID: e.TableID, Schema: string(e.Schema), Table: string(e.Table), Columns: make([]Column, n)}
+	tm := &TableMap{ID: e.TableID, Schema: string(e.Schema), Table: string(e.Table), Columns: make([]Column, n), MariaDB: mariaDB}
+	flavor := collation.MySQL
+	if mariaDB {
+		flavor = collation.MariaDB
+	}
 	names := e.ColumnNameString()
 	tm.HasNames = len(names) == n
 	unsigned := e.UnsignedMap()
@@ -117,6 +129,11 @@ func newTableMap(e *replication.TableMapEvent) (*TableMap, error) {
 		}
 		if v, ok := esColl[i]; ok {
 			c.Collation = v
+		}
+		if c.Collation != 0 && c.Collation < 1<<16 {
+			if co, ok := collation.ByID(flavor, int(c.Collation)); ok {
+				c.Charset = co.Charset
+			}
 		}
 		if v, ok := visible[i]; ok {
 			c.Invisible = !v

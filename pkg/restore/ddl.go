@@ -33,7 +33,7 @@ type removal struct {
 // past the mistake.
 type ddlParser struct{ p *parser.Parser }
 
-func newDDLParser() *ddlParser { return &ddlParser{p: parser.New()} }
+func newDDLParser() *ddlParser { return &ddlParser{p: newParser()} }
 
 // removal returns what stmt takes away, with unqualified names in schema; nil if nothing.
 func (d *ddlParser) removal(schema string, stmt []byte) (*removal, error) {

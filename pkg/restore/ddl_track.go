@@ -25,7 +25,9 @@ type ddlChange struct {
 
 // looksLikeDDL matches statements that change tables or databases, so that one the parser cannot
 // read is never mistaken for one that changes nothing.
-var looksLikeDDL = regexp.MustCompile(`(?is)^(?:CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMPORARY\s+)?(?:TABLE|DATABASE|SCHEMA|(?:UNIQUE\s+|FULLTEXT\s+|SPATIAL\s+)?INDEX)|ALTER\s+(?:ONLINE\s+|IGNORE\s+)*TABLE|DROP\s+(?:TEMPORARY\s+)?(?:TABLE|DATABASE|SCHEMA|INDEX)|RENAME\s+TABLES?|TRUNCATE)\b`)
+var looksLikeDDL = regexp.MustCompile(`(?is)^(?:CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMPORARY\s+)?(?:TABLE|DATABASE|SCHEMA|(?:UNIQUE\s+|FULLTEXT\s+|SPATIAL\s+)?INDEX)|ALTER\s+(?:ONLINE\s+|IGNORE\s+)*TABLE|ALTER\s+(?:DATABASE|SCHEMA)|DROP\s+(?:TEMPORARY\s+)?(?:TABLE|DATABASE|SCHEMA|INDEX)|RENAME\s+TABLES?|TRUNCATE)\b`)
+
+var alterDatabase = regexp.MustCompile(`(?is)^ALTER\s+(?:DATABASE|SCHEMA)\b`)
 
 // change parses a statement event. It returns nil for statements that change no table. For a
 // statement that looks like DDL but that the parser cannot read it returns an error.
@@ -42,6 +44,9 @@ func (d *ddlParser) change(schema string, stmt []byte) (*ddlChange, error) {
 		s = spatialAnywhere.ReplaceAllString(s, "${1}blob")
 	}
 	node, err := d.p.ParseOneStmt(s, "", "")
+	if err != nil && alterDatabase.MatchString(s) {
+		return nil, nil // the forms the parser cannot read (UPGRADE DATA DIRECTORY NAME) change no charset
+	}
 	if err != nil {
 		return nil, fmt.Errorf("cannot parse DDL (%v): %s", firstLine(err.Error()), truncate(bytes.TrimSpace(stmt), 200))
 	}
@@ -85,6 +90,8 @@ func (d *ddlParser) change(schema string, stmt []byte) (*ddlChange, error) {
 		ch.touches = []tableRef{ref(n.Table)}
 	case *ast.CreateDatabaseStmt:
 		ch.touches = []tableRef{{DB: n.Name.O, Table: "*"}}
+	case *ast.AlterDatabaseStmt:
+		// Changes only the default of tables created later: tracked, not replayed.
 	case *ast.DropDatabaseStmt:
 		ch.touches = []tableRef{{DB: n.Name.O, Table: "*"}}
 	default:
@@ -169,7 +176,7 @@ func (c *Catalog) apply(ctx context.Context, ch *ddlChange) error {
 		case n.Select != nil:
 			c.forget(key(r)) // columns from a query: unknown here
 		default:
-			def, err := newTableDef(n, ch.spatial)
+			def, err := newTableDef(n, ch.spatial, c.dbDefault(r.DB))
 			if err != nil {
 				return err
 			}
@@ -186,8 +193,17 @@ func (c *Catalog) apply(ctx context.Context, ch *ddlChange) error {
 			}
 			c.move(key(ch.touches[i]), key(ch.touches[i+1]))
 		}
+	case *ast.CreateDatabaseStmt:
+		c.setDBDefault(n.Name.O, n.Options)
+	case *ast.AlterDatabaseStmt:
+		db := n.Name.O
+		if n.AlterDefaultDatabase || db == "" {
+			db = ch.schema
+		}
+		c.setDBDefault(db, n.Options)
 	case *ast.DropDatabaseStmt:
 		for cat := c; cat != nil; cat = cat.next {
+			delete(cat.dbs, ch.touches[0].DB)
 			for k := range cat.tables {
 				if strings.HasPrefix(k, ch.touches[0].DB+".") {
 					cat.tables[k] = nil

@@ -16,11 +16,11 @@ import (
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/pingcap/tidb/pkg/parser"
 	"github.com/pingcap/tidb/pkg/parser/ast"
-	"github.com/pingcap/tidb/pkg/parser/charset"
 	tmysql "github.com/pingcap/tidb/pkg/parser/mysql"
 	ptypes "github.com/pingcap/tidb/pkg/parser/types"
 
 	"github.com/pitr-tool/pitr/pkg/binlog"
+	"github.com/pitr-tool/pitr/pkg/binlog/collation"
 )
 
 // Catalog holds table definitions from a schema source, for binlogs whose table maps carry no
@@ -29,6 +29,7 @@ import (
 type Catalog struct {
 	source string
 	tables map[string]*tableDef // "db.table"; nil for a table a server said it does not have
+	dbs    map[string]dbDefault // default charsets of databases, from CREATE/ALTER DATABASE
 	cache  map[*binlog.TableMap]*binlog.TableMap
 	parser *parser.Parser
 
@@ -65,14 +66,14 @@ func (c *Catalog) Then(next *Catalog) *Catalog {
 }
 
 func newCatalog(source string) *Catalog {
-	return &Catalog{source: source, tables: map[string]*tableDef{}, cache: map[*binlog.TableMap]*binlog.TableMap{}, parser: parser.New()}
+	return &Catalog{source: source, tables: map[string]*tableDef{}, cache: map[*binlog.TableMap]*binlog.TableMap{}, parser: newParser()}
 }
 
 // NewServerCatalog reads table definitions from a live server with SHOW CREATE TABLE, as the
 // tables come up. name says which server, for messages.
 // Close, if not nil, runs when the catalog is closed.
 func NewServerCatalog(name string, fetch func(ctx context.Context, db, table string) (string, error), close func() error) *Catalog {
-	return &Catalog{source: name, tables: map[string]*tableDef{}, cache: map[*binlog.TableMap]*binlog.TableMap{}, parser: parser.New(),
+	return &Catalog{source: name, tables: map[string]*tableDef{}, cache: map[*binlog.TableMap]*binlog.TableMap{}, parser: newParser(),
 		fetch: fetch, close: close}
 }
 
@@ -115,7 +116,8 @@ func (t *tableDef) key() []string {
 type columnDef struct {
 	flen      int // declared length in characters; -1 when not given
 	notNull   bool
-	charset   string // explicit or the table's default; "" if unknown
+	charset   string // explicit or the table's default, utf8 spelled utf8mb3; "" if unknown
+	collation string // explicit or the table's default; "" for the charset's default
 	name      string
 	tp        byte // TiDB parser (MySQL) field type
 	unsigned  bool
@@ -127,7 +129,7 @@ type columnDef struct {
 // full, plain or gzip: streamed, data lines skipped, never held) or a mydumper folder
 // (*-schema.sql).
 func LoadSchema(ctx context.Context, path string) (*Catalog, error) {
-	c := &Catalog{source: path, tables: map[string]*tableDef{}, cache: map[*binlog.TableMap]*binlog.TableMap{}, parser: parser.New()}
+	c := &Catalog{source: path, tables: map[string]*tableDef{}, cache: map[*binlog.TableMap]*binlog.TableMap{}, parser: newParser()}
 	p := c.parser
 	st, err := os.Stat(path)
 	if err != nil {
@@ -184,6 +186,7 @@ func (c *Catalog) readStatements(ctx context.Context, p *parser.Parser, path, db
 		// without being copied anywhere.
 		if !in {
 			if p, _ := br.Peek(32); !bytes.HasPrefix(p, []byte("CREATE TABLE")) && !bytes.HasPrefix(p, []byte("USE `")) &&
+				!bytes.HasPrefix(p, []byte("CREATE DATABASE")) &&
 				!bytes.HasPrefix(p, []byte("-- ")) {
 				if err := skipLine(br); err != nil {
 					if err == io.EOF {
@@ -202,7 +205,7 @@ func (c *Catalog) readStatements(ctx context.Context, p *parser.Parser, path, db
 		switch {
 		case in:
 			stmt = append(append(stmt, '\n'), line...)
-		case bytes.HasPrefix(line, []byte("CREATE TABLE")):
+		case bytes.HasPrefix(line, []byte("CREATE TABLE")), bytes.HasPrefix(line, []byte("CREATE DATABASE")):
 			in, stmt = true, append(stmt[:0], line...)
 		case bytes.HasPrefix(line, []byte("USE `")):
 			if name, ok := quotedAfter(line, "USE "); ok {
@@ -249,6 +252,10 @@ func (c *Catalog) add(p *parser.Parser, db, stmt string) error {
 	if err != nil {
 		return fmt.Errorf("cannot parse %s: %v", truncate([]byte(stmt), 120), firstLine(err.Error()))
 	}
+	if cd, ok := node.(*ast.CreateDatabaseStmt); ok {
+		c.setDBDefault(cd.Name.O, cd.Options)
+		return nil
+	}
 	ct, ok := node.(*ast.CreateTableStmt)
 	if !ok || ct.ReferTable != nil || ct.Select != nil {
 		return nil
@@ -259,7 +266,7 @@ func (c *Catalog) add(p *parser.Parser, db, stmt string) error {
 	if db == "" {
 		return fmt.Errorf("CREATE TABLE %s: no database is named before it (USE or -- Current Database)", ct.Table.Name.O)
 	}
-	t, err := newTableDef(ct, spatial)
+	t, err := newTableDef(ct, spatial, c.dbDefault(db))
 	if err != nil {
 		return fmt.Errorf("table %s.%s: %w", db, ct.Table.Name.O, err)
 	}
@@ -323,14 +330,14 @@ func (c *Catalog) resolve(ctx context.Context, tm *binlog.TableMap) (*binlog.Tab
 				ErrSchemaMismatch, tm, i+1, typeName(bc.Type), sc.name, ptypes.TypeStr(sc.tp), c.source, binlogTypes(tm), def.describe())
 		}
 		if bc.Collation != 0 && sc.charset != "" && isTextType(sc.tp) && !isEnumSet(bc.Type) {
-			if cs := charsetName(bc.Collation); cs != "" && cs != sc.charset {
+			if cs := columnCharset(tm, bc); cs != "" && cs != sc.charset {
 				return nil, fmt.Errorf("%w: table %s column %d (`%s`) is %s in the binlog but %s in %s; wrong schema file, or DDL outside the window?",
 					ErrSchemaMismatch, tm, i+1, sc.name, cs, sc.charset, c.source)
 			}
 		}
 		if (bc.Type == mysql.MYSQL_TYPE_VARCHAR || bc.Type == mysql.MYSQL_TYPE_VAR_STRING) && sc.flen > 0 && sc.charset != "" {
 			// The table map gives VARCHAR's length in bytes: characters times the widest one.
-			if info, err := charset.GetCharsetInfo(sc.charset); err == nil && int(bc.Meta) != sc.flen*info.Maxlen {
+			if info, ok := collation.CharsetByName(sc.charset); ok && int(bc.Meta) != sc.flen*info.Maxlen {
 				return nil, fmt.Errorf("%w: table %s column %d (`%s`) holds %d bytes in the binlog but is VARCHAR(%d) %s (%d bytes) in %s; wrong schema file, or DDL outside the window?",
 					ErrSchemaMismatch, tm, i+1, sc.name, bc.Meta, sc.flen, sc.charset, sc.flen*info.Maxlen, c.source)
 			}
@@ -348,11 +355,18 @@ func (c *Catalog) resolve(ctx context.Context, tm *binlog.TableMap) (*binlog.Tab
 		switch bc.Type {
 		case mysql.MYSQL_TYPE_ENUM:
 			if len(bc.Enum) == 0 {
-				bc.Enum, bc.Collation = toBytes(sc.elems), utf8mb4Collation
+				bc.Enum, bc.Collation, bc.Charset = toBytes(sc.elems), utf8mb4Collation, "utf8mb4"
 			}
 		case mysql.MYSQL_TYPE_SET:
 			if len(bc.Set) == 0 {
-				bc.Set, bc.Collation = toBytes(sc.elems), utf8mb4Collation
+				bc.Set, bc.Collation, bc.Charset = toBytes(sc.elems), utf8mb4Collation, "utf8mb4"
+			}
+		default:
+			if bc.Collation == 0 && sc.charset != "" && isTextType(sc.tp) {
+				// A map without charsets (NO_LOG): the schema's, in the ids of the binlog's server.
+				if co, ok := sc.collationFor(tm.MariaDB); ok {
+					bc.Collation, bc.Charset = uint64(co.ID), co.Charset
+				}
 			}
 		}
 	}
@@ -461,14 +475,46 @@ func newColumnDef(col *ast.ColumnDef, spatial map[string]bool) columnDef {
 			cd.notNull = true
 		}
 	}
-	if cs := col.Tp.GetCharset(); cs != "" {
-		cd.charset = normalizeCharset(cs)
-	} else if co := col.Tp.GetCollate(); co != "" {
-		if c, err := charset.GetCollationByName(co); err == nil {
-			cd.charset = normalizeCharset(c.CharsetName)
+	co := col.Tp.GetCollate()
+	for _, o := range col.Options {
+		if o.Tp == ast.ColumnOptionCollate {
+			co = o.StrValue // COLLATE after the column's NOT NULL or DEFAULT
 		}
 	}
+	cd.charset, cd.collation = charsetAndCollation(col.Tp.GetCharset(), co)
 	return cd
+}
+
+// charsetAndCollation reads a CHARACTER SET and COLLATE pair, either of which may be missing.
+func charsetAndCollation(cs, co string) (string, string) {
+	cs = collation.NormalizeCharset(cs)
+	if co == "" {
+		return cs, ""
+	}
+	c, ok := collation.ByName(collation.Any, co)
+	if !ok {
+		return cs, ""
+	}
+	if cs == "" {
+		cs = c.Charset
+	}
+	if c.Charset != cs {
+		return cs, ""
+	}
+	return cs, c.Name
+}
+
+// collationFor returns the column's collation on the binlog's server: the one named, or the
+// charset's default there.
+func (c *columnDef) collationFor(mariaDB bool) (collation.Collation, bool) {
+	f := collation.MySQL
+	if mariaDB {
+		f = collation.MariaDB
+	}
+	if c.collation != "" {
+		return collation.ByName(f, c.collation)
+	}
+	return collation.Default(f, c.charset)
 }
 
 func isTextType(tp byte) bool {
@@ -500,7 +546,7 @@ func pkColumns(con *ast.Constraint) ([]string, error) {
 	return pk, nil
 }
 
-func newTableDef(ct *ast.CreateTableStmt, spatial map[string]bool) (*tableDef, error) {
+func newTableDef(ct *ast.CreateTableStmt, spatial map[string]bool, db dbDefault) (*tableDef, error) {
 	t := &tableDef{}
 	for _, col := range ct.Cols {
 		t.columns = append(t.columns, newColumnDef(col, spatial))
@@ -525,25 +571,67 @@ func newTableDef(ct *ast.CreateTableStmt, spatial map[string]bool) (*tableDef, e
 			t.addUnique(con)
 		}
 	}
-	// Text columns without a charset of their own have the table's; BINARY, VARBINARY and BLOB
-	// report "binary" from the parser.
-	tableCS := ""
-	for _, o := range ct.Options {
-		switch o.Tp {
-		case ast.TableOptionCharset:
-			tableCS = normalizeCharset(o.StrValue)
-		case ast.TableOptionCollate:
-			if c, err := charset.GetCollationByName(o.StrValue); err == nil && tableCS == "" {
-				tableCS = normalizeCharset(c.CharsetName)
-			}
-		}
+	// Text columns without a charset of their own have the table's, and a table without one
+	// the database's; BINARY, VARBINARY and BLOB report "binary" from the parser.
+	tableCS, tableCO := tableCharset(ct.Options)
+	if tableCS == "" {
+		tableCS, tableCO = db.charset, db.collation
 	}
 	for i := range t.columns {
-		if t.columns[i].charset == "" && isTextType(t.columns[i].tp) {
-			t.columns[i].charset = tableCS
+		if c := &t.columns[i]; c.charset == "" && isTextType(c.tp) {
+			c.charset, c.collation = tableCS, tableCO
 		}
 	}
 	return t, nil
+}
+
+// tableCharset reads [DEFAULT] CHARSET and COLLATE table (or database) options.
+func tableCharset(opts []*ast.TableOption) (string, string) {
+	var cs, co string
+	for _, o := range opts {
+		switch o.Tp {
+		case ast.TableOptionCharset:
+			cs = o.StrValue
+		case ast.TableOptionCollate:
+			co = o.StrValue
+		}
+	}
+	return charsetAndCollation(cs, co)
+}
+
+// dbDefault is a database's default character set and collation ("" for the charset's default).
+type dbDefault struct{ charset, collation string }
+
+// setDBDefault records the charset options of CREATE or ALTER DATABASE.
+func (c *Catalog) setDBDefault(db string, opts []*ast.DatabaseOption) {
+	var cs, co string
+	for _, o := range opts {
+		switch o.Tp {
+		case ast.DatabaseOptionCharset:
+			cs = o.Value
+		case ast.DatabaseOptionCollate:
+			co = o.Value
+		}
+	}
+	if cs == "" && co == "" {
+		return
+	}
+	if c.dbs == nil {
+		c.dbs = map[string]dbDefault{}
+	}
+	d := dbDefault{}
+	d.charset, d.collation = charsetAndCollation(cs, co)
+	c.dbs[db] = d
+}
+
+// dbDefault returns a database's default charset where a catalog of the chain knows it.
+func (c *Catalog) dbDefault(db string) dbDefault {
+	for cat := c; cat != nil; cat = cat.next {
+		if d, ok := cat.dbs[db]; ok {
+			return d
+		}
+	}
+	return dbDefault{}
 }
 
 // addUnique remembers the first unique key on plain columns, to find rows of tables without a
@@ -564,24 +652,17 @@ func (t *tableDef) addUnique(con *ast.Constraint) {
 
 func isEnumSet(t byte) bool { return t == mysql.MYSQL_TYPE_ENUM || t == mysql.MYSQL_TYPE_SET }
 
-// charsetName is the character set of a collation id, with utf8 spelled utf8mb3.
-func charsetName(collation uint64) string {
-	if collation > 1<<16 {
-		return ""
+// columnCharset is the character set of a table map's column, with utf8 spelled utf8mb3.
+func columnCharset(tm *binlog.TableMap, c *binlog.Column) string {
+	if c.Charset != "" || c.Collation == 0 || c.Collation >= 1<<16 {
+		return c.Charset
 	}
-	c, err := charset.GetCollationByID(int(collation))
-	if err != nil || c == nil {
-		return ""
+	f := collation.MySQL
+	if tm.MariaDB {
+		f = collation.MariaDB
 	}
-	return normalizeCharset(c.CharsetName)
-}
-
-func normalizeCharset(cs string) string {
-	cs = strings.ToLower(cs)
-	if cs == "utf8" {
-		return "utf8mb3"
-	}
-	return cs
+	co, _ := collation.ByID(f, int(c.Collation))
+	return co.Charset
 }
 
 // Describe says where column names come from, in order, for the output header.
