@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/pitr
 
-.PHONY: build test test-short fixtures golden bench lint fuzz clean
+.PHONY: build test test-short fixtures golden charsets bench lint fuzz clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/pitr
@@ -20,6 +20,11 @@ test-short:
 fixtures:
 	$(GO) run ./internal/fixturegen -testdata testdata
 	$(MAKE) golden
+
+# Regenerate pkg/restore's charset tables (collation ids, and which bytes of each charset the server
+# converts to Unicode and back unchanged) from a throwaway server.
+charsets:
+	$(GO) run ./internal/charsetgen -o pkg/restore
 
 golden:
 	$(GO) test ./pkg/restore -run TestGolden -update

@@ -435,7 +435,19 @@ func (r *Rows) value(c *Column, data []byte) (Value, int, error) {
 	return Value{}, 0, fmt.Errorf("%w: column type %d", ErrUnsupported, c.Type)
 }
 
-// appendFloat writes the shortest text that parses back to the same float32/float64.
+// appendFloat writes the shortest text that parses back to the same float32/float64. A server
+// reads a FLOAT literal as a double first and then narrows it, so the float32 text must survive
+// that too: near the limits the shortest float32 text is beyond FLT_MAX as a double
+// (-3.4028235e+38), which a strict session refuses as out of range. Such values get the text of
+// their exact double, which the server narrows to the same float.
 func appendFloat(dst []byte, f float64, bits int) []byte {
-	return strconv.AppendFloat(dst, f, 'g', -1, bits)
+	if bits == 32 {
+		n := len(dst)
+		dst = strconv.AppendFloat(dst, f, 'g', -1, 32)
+		if d, err := strconv.ParseFloat(string(dst[n:]), 64); err == nil && math.Abs(d) <= math.MaxFloat32 && float32(d) == float32(f) {
+			return dst
+		}
+		dst = dst[:n]
+	}
+	return strconv.AppendFloat(dst, f, 'g', -1, 64)
 }

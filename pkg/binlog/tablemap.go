@@ -54,6 +54,22 @@ type Column struct {
 	bits      int // BIT
 }
 
+// FixedLen is the declared length in bytes of a CHAR or BINARY column (MYSQL_TYPE_STRING, which
+// also carries MariaDB's UUID, INET4 and INET6), 0 for other types. Row images store these
+// values without their trailing pad bytes (spaces, or 0x00 for binary ones); the table map keeps
+// the length, whatever binlog_row_metadata is.
+func (c *Column) FixedLen() int {
+	if c.Type != mysql.MYSQL_TYPE_STRING {
+		return 0
+	}
+	// From the metadata rather than derive's maxLen, so that a Column built by hand knows it too.
+	b0, b1 := byte(c.Meta>>8), byte(c.Meta)
+	if b0&0x30 != 0x30 {
+		return int(b1) | int((b0&0x30)^0x30)<<4
+	}
+	return int(b1)
+}
+
 // QualifiedName is `db`.`table` in the quoting the SQL output uses.
 func (t *TableMap) String() string { return t.Schema + "." + t.Table }
 

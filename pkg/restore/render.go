@@ -27,12 +27,14 @@ type RenderOptions struct {
 
 // SessionStatements are the settings under which rendered literals mean exactly the stored
 // bytes: utf8mb4 text, TIMESTAMP values in UTC, backslash escapes on, zero and invalid dates and
-// zero AUTO_INCREMENT values stored as given.
+// zero AUTO_INCREMENT values stored as given. The session is strict: a value the target would
+// change to store it (a narrower column, a string its charset cannot hold, an out-of-range
+// number) is an error that stops the replay, never a warning.
 func SessionStatements() []string {
 	return []string{
 		"SET NAMES utf8mb4",
 		"SET time_zone='+00:00'",
-		"SET sql_mode='NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES'",
+		"SET sql_mode='STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES'",
 		"SET foreign_key_checks=1",
 		"SET unique_checks=1",
 	}
@@ -62,6 +64,7 @@ type Renderer struct {
 	armOff      []int      // and where each one's literal begins in row
 	fkOff       bool
 	uniqueOff   bool
+	mode        litMode // litCompact while a row too large in hex is rendered again
 }
 
 // NewRenderer returns a renderer writing to sink.
@@ -113,6 +116,37 @@ func (r *Renderer) Flags(ctx context.Context, flags uint16) error {
 
 // Row renders one row change. before is nil for inserts, after is nil for deletes.
 func (r *Renderer) Row(ctx context.Context, kind binlog.RowsKind, tm *binlog.TableMap, before, after []binlog.Value) error {
+	err := r.change(ctx, kind, tm, before, after)
+	if errors.Is(err, ErrRowTooLarge) && hasBinary(before, after) {
+		// Hex doubles a binary value; escaped binary strings are about as long as the data.
+		// Nothing of a row that did not fit has been written.
+		r.mode = litCompact
+		err = r.change(ctx, kind, tm, before, after)
+		r.mode = 0
+	}
+	return err
+}
+
+func hasBinary(images ...[]binlog.Value) bool {
+	for _, vals := range images {
+		for i := range vals {
+			switch vals[i].Kind {
+			case binlog.ValBinary, binlog.ValString, binlog.ValGeometry, binlog.ValVector:
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func whereMode(where bool, m litMode) litMode {
+	if where {
+		return m | litWhere
+	}
+	return m
+}
+
+func (r *Renderer) change(ctx context.Context, kind binlog.RowsKind, tm *binlog.TableMap, before, after []binlog.Value) error {
 	if !tm.HasNames {
 		return fmt.Errorf("table %s: %w", tm, ErrNoColumnNames)
 	}
@@ -197,19 +231,19 @@ func (r *Renderer) appendUpdate(b []byte, tm *binlog.TableMap, before, after []b
 		c := &tm.Columns[i]
 		b = appendIdent(b, c.Name)
 		b = append(b, '=')
-		b = appendLiteral(b, c, &after[i], false)
+		b = appendLiteral(b, c, &after[i], r.mode)
 	}
 	if n == 0 {
 		return b, fmt.Errorf("table %s: update row with an empty after image", tm)
 	}
-	return appendWhere(b, tm, before)
+	return appendWhere(b, tm, before, r.mode)
 }
 
 // appendDelete writes the single-row DELETE.
 func (r *Renderer) appendDelete(b []byte, tm *binlog.TableMap, before []binlog.Value) ([]byte, error) {
 	b = append(b, "DELETE FROM "...)
 	b = r.appendTable(b, tm)
-	return appendWhere(b, tm, before)
+	return appendWhere(b, tm, before, r.mode)
 }
 
 func (r *Renderer) emit(ctx context.Context) error {
@@ -236,7 +270,7 @@ func (r *Renderer) insert(ctx context.Context, tm *binlog.TableMap, after []binl
 		if len(b) > 1 {
 			b = append(b, ',')
 		}
-		b = appendLiteral(b, &tm.Columns[i], &after[i], false)
+		b = appendLiteral(b, &tm.Columns[i], &after[i], r.mode)
 	}
 	b = append(b, ')')
 	r.row = b
@@ -317,12 +351,17 @@ func (r *Renderer) appendTable(b []byte, tm *binlog.TableMap) []byte {
 
 // appendWhere identifies the before-image row: by its primary key when the binlog names one and
 // the image holds it, otherwise by every column the image holds, compared NULL-safely.
-func appendWhere(b []byte, tm *binlog.TableMap, before []binlog.Value) ([]byte, error) {
+func appendWhere(b []byte, tm *binlog.TableMap, before []binlog.Value, compact litMode) ([]byte, error) {
 	b = append(b, " WHERE "...)
 	usePK := len(tm.PrimaryKey) > 0
 	for _, k := range tm.PrimaryKey {
 		if k >= len(before) || before[k].Kind == binlog.ValAbsent || before[k].Kind == binlog.ValNull {
 			usePK = false
+		}
+	}
+	for i := range before {
+		if err := whereKnown(tm, i, &before[i]); err != nil {
+			return b, err
 		}
 	}
 	n := 0
@@ -337,7 +376,7 @@ func appendWhere(b []byte, tm *binlog.TableMap, before []binlog.Value) ([]byte, 
 			b = append(b, '=')
 			// Equality on the key's own collation keeps the index usable; only FLOAT needs the
 			// comparison form.
-			b = appendLiteral(b, c, &before[k], before[k].Kind == binlog.ValFloat)
+			b = appendLiteral(b, c, &before[k], whereMode(before[k].Kind == binlog.ValFloat, compact))
 		}
 	} else {
 		for i := range before {
@@ -351,11 +390,25 @@ func appendWhere(b []byte, tm *binlog.TableMap, before []binlog.Value) ([]byte, 
 			c := &tm.Columns[i]
 			b = appendIdent(b, c.Name)
 			b = append(b, "<=>"...)
-			b = appendLiteral(b, c, &before[i], true)
+			b = appendLiteral(b, c, &before[i], litWhere|compact)
 		}
 	}
 	if n == 0 {
 		return b, fmt.Errorf("table %s: before image holds no column to find the row by", tm)
 	}
 	return append(b, " LIMIT 1"...), nil
+}
+
+// whereKnown refuses to compare a CHAR/BINARY value whose column's charset nobody gave
+// (binlog_row_metadata=NO_LOG and a schema without it): the row image drops the trailing 0x00
+// bytes of a BINARY value, and spaces of a CHAR one, and only the charset says which the
+// stored value has, so a WHERE could miss the row.
+func whereKnown(tm *binlog.TableMap, i int, v *binlog.Value) error {
+	c := &tm.Columns[i]
+	if c.Collation != 0 || (v.Kind != binlog.ValString && v.Kind != binlog.ValBinary) || len(v.Text) >= c.FixedLen() {
+		return nil
+	}
+	return fmt.Errorf("table %s column `%s` is CHAR(%d) or BINARY(%d) of a charset neither the binlog (binlog_row_metadata=NO_LOG) nor the schema gives: "+
+		"pitr cannot tell which pad bytes the row image left out of %d of its bytes, so it cannot find the row exactly; give --schema with the table's charset",
+		tm, c.Name, c.FixedLen(), c.FixedLen(), len(v.Text))
 }

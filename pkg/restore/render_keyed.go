@@ -45,10 +45,16 @@ type keyedBatch struct {
 	len    int      // the length of the batch statement as flushKeyed writes it
 }
 
-// literalForm classifies a rendered literal by its first byte: quoted string, hex string, bit
-// string, NULL (which fits any), or a number.
+// literalForm classifies a rendered literal by its first byte: quoted string, hex string (or
+// escaped binary string), hex string in the column's charset, bit string, NULL (which fits any),
+// or a number.
 func literalForm(lit []byte) byte {
+	if bytes.HasPrefix(lit, []byte("_binary'")) {
+		return 'X' // a binary string, as hex is
+	}
 	switch c := lit[0]; c {
+	case '_':
+		return c // hex introduced by the column's own charset
 	case '\'', 'X', 'N', 'b':
 		return c
 	}
@@ -115,7 +121,7 @@ func (r *Renderer) keyed(ctx context.Context, kind binlog.RowsKind, tm *binlog.T
 			}
 			r.armCols = append(r.armCols, i)
 			r.armOff = append(r.armOff, len(r.row))
-			r.row = appendArmLiteral(r.row, &tm.Columns[i], &after[i])
+			r.row = appendArmLiteral(r.row, &tm.Columns[i], &after[i], r.mode)
 		}
 		if len(r.armCols) == 0 {
 			return false, nil
@@ -171,11 +177,11 @@ func (r *Renderer) joins(key []byte) bool {
 
 // appendArmLiteral renders a value for a CASE arm: as for a single statement, except floats,
 // which are given as their exact double in E notation.
-func appendArmLiteral(dst []byte, c *binlog.Column, v *binlog.Value) []byte {
+func appendArmLiteral(dst []byte, c *binlog.Column, v *binlog.Value, mode litMode) []byte {
 	if v.Kind == binlog.ValFloat {
 		return strconv.AppendFloat(dst, math.Float64frombits(v.Uint), 'e', -1, 64)
 	}
-	return appendLiteral(dst, c, v, false)
+	return appendLiteral(dst, c, v, mode)
 }
 
 // startKeyed begins a batch with the row rendered in r.row.

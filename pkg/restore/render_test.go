@@ -1,6 +1,7 @@
 package restore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"math"
@@ -84,6 +85,76 @@ func TestRendererRowTooLarge(t *testing.T) {
 	}
 }
 
+// TestRendererCompactBinary: a row whose binary values fit the packet only without hex's
+// doubling is written with escaped _binary strings, in INSERT, UPDATE and DELETE alike; rows
+// that fit in hex keep hex.
+func TestRendererCompactBinary(t *testing.T) {
+	ctx := context.Background()
+	tm := &binlog.TableMap{Schema: "db", Table: "b", HasNames: true, PrimaryKey: []int{0},
+		Columns: []binlog.Column{{Name: "id", Type: 3}, {Name: "bl", Type: 252, Meta: 4, Collation: binaryCollation}}}
+	blob := make([]byte, 10000)
+	for i := range blob {
+		blob[i] = byte(i * 7)
+	}
+	big := []binlog.Value{{Kind: binlog.ValInt, Text: []byte("1")}, {Kind: binlog.ValBinary, Text: blob}}
+	small := []binlog.Value{{Kind: binlog.ValInt, Text: []byte("2")}, {Kind: binlog.ValBinary, Text: []byte{0xFF}}}
+	s := &recordSink{}
+	r := NewRenderer(s, RenderOptions{Batch: 10, MaxPacket: 16000})
+	steps := []func() error{
+		func() error { return r.Row(ctx, binlog.Insert, tm, nil, big) },
+		func() error { return r.Row(ctx, binlog.Insert, tm, nil, small) },
+		func() error { return r.Row(ctx, binlog.Update, tm, big, small) },
+		func() error { return r.Row(ctx, binlog.Update, tm, small, big) },
+		func() error { return r.Row(ctx, binlog.Delete, tm, big, nil) },
+		func() error { return r.Flush(ctx) },
+	}
+	for _, f := range steps {
+		if err := f(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(s.stmts) != 4 {
+		t.Fatalf("%d statements: %.200q", len(s.stmts), s.stmts)
+	}
+	for i, st := range s.stmts {
+		if len(st) > 16000-64 {
+			t.Errorf("statement %d: %d bytes", i, len(st))
+		}
+	}
+	if !strings.HasPrefix(s.stmts[0], "INSERT INTO `db`.`b` (`id`,`bl`) VALUES (1,_binary'\\0\x07\x0e") {
+		t.Errorf("big insert: %.80q", s.stmts[0])
+	}
+	// The next row, which fits in hex, joins the batch in hex.
+	if !strings.HasSuffix(s.stmts[0], "'),(2,X'FF')") {
+		t.Errorf("small insert: %q", s.stmts[0][len(s.stmts[0])-30:])
+	}
+	if !strings.Contains(s.stmts[1], "SET `id`=2, `bl`=X'FF' WHERE `id`=1 LIMIT 1") || !strings.Contains(s.stmts[2], "`bl`=_binary'") ||
+		s.stmts[3] != "DELETE FROM `db`.`b` WHERE `id`=1 LIMIT 1" {
+		t.Errorf("updates and delete: %.120q", s.stmts[1:])
+	}
+	// The escaped form holds the same bytes.
+	lit := s.stmts[0][strings.Index(s.stmts[0], "_binary'")+len("_binary'") : len(s.stmts[0])-len("'),(2,X'FF')")]
+	if got := unescape(lit); !bytes.Equal(got, blob) {
+		t.Errorf("the escaped literal holds %d bytes, not the blob's", len(got))
+	}
+}
+
+func unescape(s string) []byte {
+	var out []byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '\\' && i+1 < len(s) {
+			i++
+			c = map[byte]byte{'0': 0, 'n': '\n', 'r': '\r', 'Z': 0x1a}[s[i]]
+			if c == 0 && s[i] != '0' {
+				c = s[i]
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
 func TestRendererStatements(t *testing.T) {
 	ctx := context.Background()
 	s := &recordSink{}
@@ -128,8 +199,8 @@ func TestLiterals(t *testing.T) {
 		{"invalid utf8 is hex", binlog.Column{Collation: utf8mb4}, binlog.Value{Kind: binlog.ValString, Text: []byte{0xC3, 0x28}}, "X'C328'"},
 		{"utf8mb3 cannot hold 4-byte", binlog.Column{Collation: utf8mb3}, binlog.Value{Kind: binlog.ValString, Text: []byte("🙂")}, "X'F09F9982'"},
 		{"latin1 ascii quoted", binlog.Column{Collation: latin1}, binlog.Value{Kind: binlog.ValString, Text: []byte("abc")}, "'abc'"},
-		{"latin1 high byte hex", binlog.Column{Collation: latin1}, binlog.Value{Kind: binlog.ValString, Text: []byte{'c', 0xE9}}, "X'63E9'"},
-		{"ucs2 always hex", binlog.Column{Collation: ucs2}, binlog.Value{Kind: binlog.ValString, Text: []byte{0, 'a'}}, "X'0061'"},
+		{"latin1 high byte converted", binlog.Column{Collation: latin1}, binlog.Value{Kind: binlog.ValString, Text: []byte{'c', 0xE9}}, "'cé'"},
+		{"ucs2 converted", binlog.Column{Collation: ucs2}, binlog.Value{Kind: binlog.ValString, Text: []byte{0, 'a'}}, "'a'"},
 		{"unknown collation hex", binlog.Column{}, binlog.Value{Kind: binlog.ValString, Text: []byte("a")}, "X'61'"},
 		{"binary", binlog.Column{Collation: binary}, binlog.Value{Kind: binlog.ValBinary, Text: []byte{0xFF, 0}}, "X'FF00'"},
 		{"empty binary", binlog.Column{}, binlog.Value{Kind: binlog.ValBinary}, "''"},
@@ -145,7 +216,7 @@ func TestLiterals(t *testing.T) {
 		{"null", binlog.Column{}, binlog.Value{Kind: binlog.ValNull}, "NULL"},
 	}
 	for _, tc := range cases {
-		if got := string(appendLiteral(nil, &tc.col, &tc.val, false)); got != tc.want {
+		if got := string(appendLiteral(nil, &tc.col, &tc.val, 0)); got != tc.want {
 			t.Errorf("%s: got %s, want %s", tc.name, got, tc.want)
 		}
 	}
