@@ -46,6 +46,11 @@ func TestHostileInput(t *testing.T) {
 	if err := srv.ExecScript(ctx, hostileSetup); err != nil {
 		t.Fatal(err)
 	}
+	// Sent as they are (the client would strip the comments): DDL ending in a comment, which
+	// must not swallow the terminator of the replay.
+	srv.Exec(t, "ALTER TABLE shop.t ADD COLUMN w INT -- a trailing comment")
+	srv.Exec(t, "ALTER TABLE shop.t ADD COLUMN x INT # another one")
+	srv.Exec(t, "UPDATE shop.t SET w = 5, x = 6 WHERE id = 2")
 	files, err := srv.BinlogFiles(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -76,6 +81,10 @@ func TestHostileInput(t *testing.T) {
 		var v string
 		if err := srv.DB.QueryRowContext(ctx, "SELECT v FROM shop.t WHERE id = 1").Scan(&v); err != nil || v != "uno" {
 			t.Errorf("shop.t id 1 = %q, %v after the replay; want uno", v, err)
+		}
+		var w, x int
+		if err := srv.DB.QueryRowContext(ctx, "SELECT w, x FROM shop.t WHERE id = 2").Scan(&w, &x); err != nil || w != 5 || x != 6 {
+			t.Errorf("shop.t id 2 = (%d, %d), %v after the replay; want (5, 6)", w, x, err)
 		}
 	}
 	noBareLine := func(t *testing.T, out string) {

@@ -399,6 +399,10 @@ func (r *runner) emitDDL(ctx context.Context, ev *binlog.Event, ch *ddlChange) e
 	} else if rw != nil {
 		stmt = rw
 	}
+	stmt, err := verbatim(stmt)
+	if err != nil {
+		return fmt.Errorf("%s: %w", ev.Pos, err)
+	}
 	if r.state == txnOpen {
 		if err := r.sink.Begin(ctx, r.info); err != nil {
 			return err
