@@ -185,7 +185,7 @@ func runApply(ctx context.Context, o replayOptions, g *globalOptions, args []str
 	}
 
 	sizes := fileSizes(files)
-	sum := summary{origin: origin, files: files, o: o, target: target.Address() + " (" + version + ")", ck: ck, resume: resume, resumed: resumed}
+	sum := summary{origin: origin, window: cfg.Window, files: files, o: o, target: target.Address() + " (" + version + ")", ck: ck, resume: resume, resumed: resumed}
 	if !a.yes && !a.dryRun {
 		// Count what will be applied (a pass over the binlogs without writing).
 		s, err := open(ctx, resume.End)
@@ -328,6 +328,7 @@ type summary struct {
 	files   []string
 	o       replayOptions
 	target  string
+	window  restore.Window
 	ck      *restore.Checkpoint
 	resume  restore.CheckpointState
 	resumed bool
@@ -343,20 +344,15 @@ func (s summary) print(w io.Writer) {
 		src = fmt.Sprintf("binlogs: %d files, %s .. %s", len(s.files), filepath.Base(s.files[0]), filepath.Base(s.files[len(s.files)-1]))
 	}
 	fmt.Fprintf(b, "  source:      %s\n", src)
-	rng := "from the start"
-	if s.o.startPosition != "" {
-		rng = "from " + s.o.startPosition
+	// The window as resolved (a --from-backup start included), not as typed.
+	loc, _ := loadLocation(s.o.timezone)
+	for i, l := range windowLines(s.window, loc) {
+		label := ""
+		if i == 0 {
+			label = "range:"
+		}
+		fmt.Fprintf(b, "  %-12s %s\n", label, l)
 	}
-	if s.o.startDatetime != "" {
-		rng += ", committed at or after " + s.o.startDatetime
-	}
-	if s.o.stopPosition != "" {
-		rng += ", up to " + s.o.stopPosition
-	}
-	if s.o.stopDatetime != "" {
-		rng += ", committed before " + s.o.stopDatetime
-	}
-	fmt.Fprintf(b, "  range:       %s\n", rng)
 	tables := "all"
 	var parts []string
 	parts = append(parts, s.o.databases...)

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -42,8 +41,8 @@ type replayOptions struct {
 
 func (o *replayOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVarP(&o.output, "output", "o", "", "write SQL to `FILE` instead of stdout")
-	fs.StringVar(&o.startPosition, "start-position", "", "start at `FILE:POS` (or POS in the first file); must be an event boundary")
-	fs.StringVar(&o.stopPosition, "stop-position", "", "stop before the first transaction that ends after `FILE:POS` (or POS in the first file)")
+	fs.StringVar(&o.startPosition, "start-position", "", "start at `FILE:POS` (FILE a name or a path among the binlogs; POS alone: in the first file); an event boundary outside any transaction")
+	fs.StringVar(&o.stopPosition, "stop-position", "", "stop before the first transaction that ends after `FILE:POS` (POS alone only with one binlog file)")
 	fs.StringVar(&o.startDatetime, "start-datetime", "", "keep transactions committed at or after `TIME` (YYYY-MM-DD HH:MM:SS[.ffffff] or RFC 3339)")
 	fs.StringVar(&o.stopDatetime, "stop-datetime", "", "stop at the first transaction committed at or after `TIME`")
 	fs.StringVar(&o.timezone, "timezone", "Local", "time zone of --start/--stop-datetime without an offset (IANA name, UTC or Local)")
@@ -119,9 +118,13 @@ func (o replayOptions) config(log *slog.Logger) (binlog.Position, restore.Config
 	if cfg.Filter, err = restore.NewFilter(o.databases, o.tables, o.excludeTables, o.only); err != nil {
 		return start, cfg, usagef(err)
 	}
+	if o.startPosition != "" {
+		cfg.Window.StartFrom = "--start-position"
+	}
 	if err := o.incident.apply(&cfg, &start, log); err != nil {
 		return start, cfg, err
 	}
+	cfg.Window.Start = start
 	// Names from the binlog itself win; then --schema; then --schema-from (or the --source server).
 	if o.schema != "" {
 		if cfg.Schema, err = restore.LoadSchema(context.Background(), o.schema); err != nil {
@@ -168,9 +171,14 @@ func runReplay(ctx context.Context, o replayOptions, g *globalOptions, args []st
 		return err
 	}
 	defer src.Close()
+	loc, _ := loadLocation(o.timezone) // checked by config
 	header := []string{"pitr " + versionString() + " replay", origin}
+	header = append(header, windowLines(cfg.Window, loc)...)
 	if cfg.Schema != nil {
 		header = append(header, "column names from "+cfg.Schema.Describe())
+	}
+	if cfg.Render.NoForeignKeyChecks {
+		header = append(header, "foreign_key_checks=0 for the whole output: the tables rebuilt from the backup come without the tables their foreign keys name")
 	}
 	sink, finish, err := openSink(ctx, o, stdout, header)
 	if err != nil {
@@ -181,53 +189,47 @@ func runReplay(ctx context.Context, o replayOptions, g *globalOptions, args []st
 		return err
 	}
 	stats, runErr := restore.Run(ctx, src, sink, cfg)
+	// The output says why it ends, so that a reviewed file explains itself.
+	if w, ok := sink.(interface{ Note(string) }); ok {
+		w.Note(endLine(stats, runErr))
+	}
 	closeErr := finish(runErr)
+	if errors.Is(runErr, restore.ErrFilterMatchesNothing) || errors.Is(runErr, binlog.ErrStartInTxn) {
+		runErr = usagef(runErr) // a typo in a flag
+	}
 	if runErr != nil {
 		// One line on stderr: the error, then what the output holds.
 		if stats.Transactions > 0 {
-			return fmt.Errorf("%w (the output holds %d whole transactions, the last ending at %s)", runErr, stats.Transactions, stats.LastEnd)
+			err := fmt.Errorf("%w (the output holds %d whole transactions, the last ending at %s)", runErr, stats.Transactions, stats.LastEnd)
+			if errors.As(runErr, new(usageError)) {
+				return usagef(err)
+			}
+			return err
 		}
 		return runErr
 	}
 	if closeErr != nil {
 		return closeErr
 	}
+	if stats.Transactions == 0 {
+		log.Warn("the window holds no transaction of the selected tables: the output changes nothing", windowAttrs(cfg.Window, loc)...)
+	}
 	attrs := []any{slog.Int64("transactions", stats.Transactions), slog.Int64("inserted", stats.Inserts),
 		slog.Int64("updated", stats.Updates), slog.Int64("deleted", stats.Deletes)}
 	if !stats.LastEnd.IsZero() {
 		attrs = append(attrs, slog.String("last_end", stats.LastEnd.String()))
 	}
+	attrs = append(attrs, windowAttrs(cfg.Window, loc)...)
 	if stats.StoppedAt != "" {
 		attrs = append(attrs, slog.String("stopped", stats.StoppedAt))
+	} else if !stats.ReadTo.IsZero() {
+		attrs = append(attrs, slog.String("read_to", stats.ReadTo.String()))
 	}
 	if stats.Statements > 0 {
 		attrs = append(attrs, slog.Int64("statements_not_replayed", stats.Statements))
 	}
 	log.Info("replay done", attrs...)
 	return nil
-}
-
-func loadLocation(name string) (*time.Location, error) {
-	switch strings.ToLower(name) {
-	case "", "local":
-		return time.Local, nil
-	case "utc":
-		return time.UTC, nil
-	}
-	return time.LoadLocation(name)
-}
-
-// parseDatetime reads mysqlbinlog's format in loc, or RFC 3339 with its own offset.
-func parseDatetime(s string, loc *time.Location) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, nil
-	}
-	for _, layout := range []string{"2006-01-02 15:04:05.999999", "2006-01-02T15:04:05.999999", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("%q: want YYYY-MM-DD HH:MM:SS[.ffffff] or RFC 3339", s)
 }
 
 func parseSize(s string) (int64, error) {

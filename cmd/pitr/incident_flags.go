@@ -65,6 +65,8 @@ func (o incidentOptions) apply(cfg *restore.Config, start *binlog.Position, log 
 		*f.dst = set
 	}
 	cfg.Window.StopBeforeDrop = o.stopBeforeDrop
+	// A table rebuilt alone references tables the output does not create.
+	cfg.Render.NoForeignKeyChecks = o.withData
 	rw, err := restore.ParseRewrite(o.rewriteDBs, o.rewriteTables)
 	if err != nil {
 		return usagef(err)
@@ -81,6 +83,7 @@ func (o incidentOptions) apply(cfg *restore.Config, start *binlog.Position, log 
 		return err
 	}
 	*start = b.Start
+	cfg.Window.StartFrom = "the backup " + b.Path
 	// A logical backup holds the schema at the start position too: the column names of a
 	// MINIMAL-metadata binlog, checked against every table map.
 	if cfg.Schema == nil && (b.Kind == "mysqldump" || b.Kind == "mydumper" || b.Kind == "mysqlsh") {
@@ -91,6 +94,11 @@ func (o incidentOptions) apply(cfg *restore.Config, start *binlog.Position, log 
 		if cat, err := restore.LoadSchema(context.Background(), schemaPath); err == nil {
 			cfg.Schema = cat
 			log.Info("column names, where the binlog has none, from the backup's CREATE TABLE statements", "backup", schemaPath)
+		} else {
+			// Not fatal: a binlog with its own column names needs none. A table without
+			// names stops the replay later, with this reason.
+			cfg.SchemaLoadErr = fmt.Errorf("the backup's CREATE TABLE statements could not be read: %w", err)
+			log.Warn("the backup's CREATE TABLE statements could not be read; tables whose binlog has no column names will stop the replay", "backup", schemaPath, "error", err)
 		}
 	}
 	if !b.GTIDs.IsEmpty() {

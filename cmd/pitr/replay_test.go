@@ -38,7 +38,8 @@ func TestCLIGolden(t *testing.T) {
 		{name: "positions", fixture: "dml", opts: func(o *replayOptions) {
 			o.startPosition, o.stopPosition = "mysql-bin.000002:2689", "mysql-bin.000003:1533"
 		}},
-		{name: "bare_stop_pos", fixture: "dml", opts: func(o *replayOptions) { o.stopPosition = "3281" }},
+		// A bare offset with one file: that file (with several it is refused as ambiguous).
+		{name: "bare_stop_pos", fixture: "dml", args: func() []string { return fixture("dml")[:1] }, opts: func(o *replayOptions) { o.stopPosition = "3281" }},
 		{name: "schema", fixture: "types_minimal", opts: func(o *replayOptions) {
 			o.schema, o.tables = filepath.Join("..", "..", "testdata", "types_minimal", "schema.sql"), []string{"fx.gen", "fx.nokey"}
 		}},
@@ -123,7 +124,8 @@ func TestParseDatetime(t *testing.T) {
 		{in: "2024-07-01 01:00:00", loc: berlin, want: "2024-06-30T23:00:00Z"},
 		{in: "2024-01-01 00:00:00.5", loc: time.UTC, want: "2024-01-01T00:00:00.5Z"},
 		{in: "2024-01-01T00:00:00+02:00", loc: time.UTC, want: "2023-12-31T22:00:00Z"},
-		{in: "2024-01-01", loc: time.UTC, want: "2024-01-01T00:00:00Z"},
+		{in: "2024-01-01", loc: time.UTC, bad: true}, // a date alone would silently mean midnight
+		{in: "2024-01-01 09:30", loc: time.UTC, want: "2024-01-01T09:30:00Z"},
 		{in: "yesterday", loc: time.UTC, bad: true},
 		{in: "2024-13-01 00:00:00", loc: time.UTC, bad: true},
 	}

@@ -36,10 +36,11 @@ func openSource(ctx context.Context, o replayOptions, start binlog.Position, cfg
 	if cfg.Schema != nil {
 		keep = nil // the schema may also correct maps that have names
 	}
-	src := binlog.NewPrefetcher(files, 4, keep)
-	if stop := cfg.Window.StopPos; stop.File == "" && !stop.IsZero() {
-		cfg.Window.StopPos.File = filepath.Base(files.Files()[0])
+	if err := resolveFilePositions(&cfg.Window, files.Files()); err != nil {
+		files.Close()
+		return nil, "", err
 	}
+	src := binlog.NewPrefetcher(files, 4, keep)
 	names := make([]string, len(files.Files()))
 	for i, f := range files.Files() {
 		names[i] = filepath.Base(f)

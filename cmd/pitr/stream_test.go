@@ -285,7 +285,7 @@ func normalize(s string) string {
 	var out []string
 	for _, l := range strings.Split(s, "\n") {
 		// The source line differs, and a stream also names its server as a schema source.
-		if strings.HasPrefix(l, "-- binlogs: ") || strings.HasPrefix(l, "-- server: ") || strings.HasPrefix(l, "-- column names from ") {
+		if strings.HasPrefix(l, "-- server: ") || frameComment(l) {
 			continue
 		}
 		out = append(out, txnEnd.ReplaceAllString(l, "$1 "))

@@ -13,6 +13,8 @@ var (
 	ErrCorrupt = errors.New("corrupt event")
 	// ErrNoTableMap means a rows event names a table id with no preceding table map.
 	ErrNoTableMap = errors.New("rows event without a preceding table map")
+	// ErrStartInTxn means a start position falls between a transaction's first and last event.
+	ErrStartInTxn = errors.New("start inside a transaction")
 	// ErrUnsupported means an event or column type pitr cannot decode faithfully.
 	ErrUnsupported = errors.New("unsupported")
 

@@ -68,18 +68,32 @@ func OpenFiles(paths []string, opts FileOptions) (*FileSource, error) {
 	}
 	s := &FileSource{files: files, dec: newDecoder(), start: opts.Start}
 	if opts.Start.File != "" {
-		s.idx = -1
-		for i, f := range files {
-			if filepath.Base(f) == opts.Start.File {
-				s.idx = i
-			}
-		}
-		if s.idx < 0 {
+		if s.idx = FileIndex(files, opts.Start.File); s.idx < 0 {
 			return nil, fmt.Errorf("start position %s: file %s is not among the binlogs given", opts.Start, opts.Start.File)
 		}
 	}
 	s.start.File = filepath.Base(files[s.idx])
 	return s, nil
+}
+
+// FileIndex returns the index in files of the file name names: a base name, or a path to the
+// same file (dir/mysql-bin.000001 as given on the command line); -1 if none.
+func FileIndex(files []string, name string) int {
+	base := filepath.Base(name)
+	for i, f := range files {
+		if filepath.Base(f) != base {
+			continue
+		}
+		if base == name {
+			return i
+		}
+		a, errA := os.Stat(f)
+		b, errB := os.Stat(name)
+		if errA == nil && errB == nil && os.SameFile(a, b) {
+			return i
+		}
+	}
+	return -1
 }
 
 // Files returns the paths the source reads, in order.
@@ -174,6 +188,10 @@ func (s *FileSource) next(ctx context.Context) (*Event, error) {
 // framed (to find the boundaries and the format description) but not decoded.
 func (s *FileSource) seek(off int64) error {
 	prev := s.cur.off
+	// Where the transaction open at each event boundary started (-1: none), so that a start
+	// inside one is refused with where it starts, instead of failing later on a rows event
+	// whose table map was skipped.
+	txnStart, begun := int64(-1), false
 	for s.cur.off < off {
 		at := s.cur.pos()
 		prev = at.Offset
@@ -183,6 +201,40 @@ func (s *FileSource) seek(off int64) error {
 		}
 		if err != nil {
 			return err
+		}
+		switch h.Type {
+		case replication.GTID_EVENT, replication.ANONYMOUS_GTID_EVENT, replication.GTID_TAGGED_LOG_EVENT:
+			txnStart, begun = at.Offset, false
+		case replication.MARIADB_GTID_EVENT:
+			// Flags byte after seq_no and domain_id; FL_STANDALONE (1) marks DDL.
+			body := raw[headerSize:]
+			txnStart, begun = at.Offset, !(len(body) > 12 && body[12]&1 != 0)
+		case replication.QUERY_EVENT:
+			qb := raw[headerSize:]
+			if s.cur.fmt != nil && s.cur.fmt.checksum && len(qb) >= 4 {
+				qb = qb[:len(qb)-4]
+			}
+			switch queryKeyword(qb) {
+			case "COMMIT", "ROLLBACK":
+				txnStart = -1
+			case "BEGIN":
+				if txnStart < 0 {
+					txnStart = at.Offset
+				}
+				begun = true
+			case "":
+				if !begun {
+					txnStart = -1 // DDL: a transaction of its own
+				}
+			}
+		case replication.XID_EVENT, replication.TRANSACTION_PAYLOAD_EVENT:
+			txnStart = -1
+		case replication.TABLE_MAP_EVENT, replication.WRITE_ROWS_EVENTv0, replication.UPDATE_ROWS_EVENTv0, replication.DELETE_ROWS_EVENTv0,
+			replication.WRITE_ROWS_EVENTv1, replication.UPDATE_ROWS_EVENTv1, replication.DELETE_ROWS_EVENTv1,
+			replication.WRITE_ROWS_EVENTv2, replication.UPDATE_ROWS_EVENTv2, replication.DELETE_ROWS_EVENTv2:
+			if txnStart < 0 {
+				txnStart, begun = at.Offset, true
+			}
 		}
 		if h.Type == replication.FORMAT_DESCRIPTION_EVENT {
 			body, err := s.cur.body(h, raw, at)
@@ -199,7 +251,45 @@ func (s *FileSource) seek(off int64) error {
 		return fmt.Errorf("start position %s is not at an event boundary (an event spans %d..%d)",
 			Position{File: s.cur.name, Offset: off}, prev, s.cur.off)
 	}
+	if txnStart >= 0 {
+		at, begin := Position{File: s.cur.name, Offset: off}, Position{File: s.cur.name, Offset: txnStart}
+		msg := fmt.Sprintf("start position %s is inside the transaction that starts at %s: start at %s to replay that transaction whole", at, begin, begin)
+		if end := s.txnEndFrom(); end > 0 {
+			msg += fmt.Sprintf(", or at %s (its end) to leave it out", Position{File: s.cur.name, Offset: end})
+		}
+		return startInTxnError{msg}
+	}
 	return nil
+}
+
+type startInTxnError struct{ msg string }
+
+func (e startInTxnError) Error() string { return e.msg }
+func (e startInTxnError) Unwrap() error { return ErrStartInTxn }
+
+// txnEndFrom frames events from the current offset to the end of the transaction open there,
+// for an error message; 0 if the file ends first.
+func (s *FileSource) txnEndFrom() int64 {
+	for {
+		h, raw, err := s.cur.next()
+		if err != nil {
+			return 0
+		}
+		switch h.Type {
+		case replication.XID_EVENT:
+			return s.cur.off
+		case replication.QUERY_EVENT:
+			qb := raw[headerSize:]
+			if s.cur.fmt != nil && s.cur.fmt.checksum && len(qb) >= 4 {
+				qb = qb[:len(qb)-4]
+			}
+			if kw := queryKeyword(qb); kw == "COMMIT" || kw == "ROLLBACK" {
+				return s.cur.off
+			}
+		case replication.GTID_EVENT, replication.ANONYMOUS_GTID_EVENT, replication.MARIADB_GTID_EVENT, replication.ROTATE_EVENT:
+			return 0
+		}
+	}
 }
 
 // Close releases the files.

@@ -566,13 +566,25 @@ func TestSourceStartPosition(t *testing.T) {
 		})
 	}
 
-	// A rows event needs the table map before it: starting between them is ErrNoTableMap.
+	// A start inside a transaction (here on a rows event, after its table map) is refused with
+	// where the transaction starts, which is the fix.
 	t.Run("rows event without its table map", func(t *testing.T) {
+		var txn Position // the last GTID event before rows3
+		for _, e := range ev3 {
+			if e.Kind == KindGTID && e.Pos.Before(rows3) {
+				txn = e.Pos
+			}
+		}
 		res := drainPaths(all, FileOptions{Start: rows3})
 		if res.panic != nil {
 			t.Fatalf("panic: %v", res.panic)
 		}
-		wantPosErr(t, res.err, rows3.File, rows3.Offset, ErrNoTableMap)
+		if !errors.Is(res.err, ErrStartInTxn) || !strings.Contains(res.err.Error(), "start position "+rows3.String()+" is inside the transaction that starts at "+txn.String()) {
+			t.Errorf("got %v, want ErrStartInTxn naming %s and %s", res.err, rows3, txn)
+		}
+		if len(res.events) != 0 {
+			t.Errorf("got %d events before the error", len(res.events))
+		}
 	})
 
 	badCases := []struct {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -60,9 +61,30 @@ func openMaybeGzip(path string) (*bufio.Reader, func() error, error) {
 	return br, f.Close, nil
 }
 
-// extractHeader sets what the dump's own header sets, so that values load exactly as dumped.
+// extractHeader sets what a dump's own header sets, so that values load exactly as dumped; used
+// when the backup has no header of its own (mydumper files set their own names).
 const extractHeader = "/*!40101 SET NAMES utf8mb4 */;\n/*!40103 SET TIME_ZONE='+00:00' */;\n" +
 	"/*!40101 SET SQL_MODE='NO_AUTO_VALUE_ON_ZERO' */;\n/*!40014 SET FOREIGN_KEY_CHECKS=0 */;\n/*!40014 SET UNIQUE_CHECKS=0 */;\n"
+
+// CommentLine is s as one SQL comment line ("-- s\n"), through CommentText.
+func CommentLine(s string) string { return "-- " + CommentText(s) + "\n" }
+
+// extractComment says, at the top of an extracted table, where it comes from and what the
+// session it loads in relaxes.
+func extractComment(path, db, table string) string {
+	return CommentLine(fmt.Sprintf("pitr extract: %s.%s from %s", quoteIdent(db), quoteIdent(table), path)) +
+		CommentLine("foreign_key_checks=0 and unique_checks=0 while it loads, as in the dump: the table is rebuilt alone, so the") +
+		CommentLine("tables its foreign keys name may be missing (ERROR 1452 otherwise), and its rows are checked already.") +
+		CommentLine("The session settings below are the dump's own (character set, time zone, sql_mode), set here, not inherited.")
+}
+
+// restoreOld matches a dump trailer line that puts back a setting saved in the dump's header
+// (SET TIME_ZONE=@OLD_TIME_ZONE): copied alone, it would set a variable that was never saved.
+var restoreOld = regexp.MustCompile(`^/\*M?!\d+\s+SET\s+\w+\s*=\s*@OLD_\w+\s*\*/\s*;\s*$`)
+
+// sessionSet matches a dump header line that sets session variables (saving the old values in
+// @OLD_ variables first, as mysqldump does), copied as it is.
+var sessionSet = regexp.MustCompile(`^/\*M?!\d+\s+SET\s.*\*/\s*;\s*$`)
 
 // extractDump copies the sections of a mysqldump file that belong to db.table: its structure
 // ("-- Table structure for table `t`") and its data ("-- Dumping data for table `t`"), within
@@ -73,6 +95,8 @@ func extractDump(ctx context.Context, w io.Writer, br *bufio.Reader, path, db, t
 	copying := false
 	found := false
 	var prev []byte
+	var settings []string // the dump header's session settings, before its first table
+	inPreamble := true
 	n := 0
 	for {
 		n++
@@ -93,6 +117,12 @@ func extractDump(ctx context.Context, w io.Writer, br *bufio.Reader, path, db, t
 			return fmt.Errorf("%s: not a mysqldump or mariadb-dump file", path)
 		}
 		isHeader := bytes.Equal(bytes.TrimSpace(prev), []byte("--")) && bytes.HasPrefix(line, []byte("-- "))
+		if isHeader && (bytes.HasPrefix(line, []byte("-- Current Database")) || bytes.HasPrefix(line, []byte("-- Table structure"))) {
+			inPreamble = false
+		}
+		if inPreamble && !long && sessionSet.Match(line) {
+			settings = append(settings, string(line))
+		}
 		if bytes.HasPrefix(line, []byte("-- Host: ")) && curDB == "" {
 			// A single-database dump names its database only here, unquoted.
 			if i := bytes.Index(line, []byte("Database: ")); i >= 0 {
@@ -108,7 +138,8 @@ func extractDump(ctx context.Context, w io.Writer, br *bufio.Reader, path, db, t
 				copying = curDB == db && name == table
 				if copying && !found {
 					found = true
-					bw.WriteString(extractHeader)
+					bw.WriteString(extractComment(path, db, table))
+					writeSettings(bw, settings)
 					fmt.Fprintf(bw, "CREATE DATABASE IF NOT EXISTS %s;\nUSE %s;\n", quoteIdent(db), quoteIdent(db))
 				}
 			} else if name, ok := quotedAfter(line, "-- Dumping data for table "); ok {
@@ -125,7 +156,7 @@ func extractDump(ctx context.Context, w io.Writer, br *bufio.Reader, path, db, t
 			}
 		}
 		prev = append(prev[:0], line...)
-		if copying {
+		if copying && !(!long && restoreOld.Match(line)) {
 			bw.Write(head)
 		}
 		// The rest of a long line: copied through or skipped, never held.
@@ -143,6 +174,25 @@ func extractDump(ctx context.Context, w io.Writer, br *bufio.Reader, path, db, t
 		return fmt.Errorf("%s: %w: `%s`.`%s` (the dump has no \"Table structure for table\" section for it)", path, ErrNotInBackup, db, table)
 	}
 	return bw.Flush()
+}
+
+// writeSettings writes the dump header's session settings, or extractHeader when it has none,
+// and foreign_key_checks=0 in any case.
+func writeSettings(bw *bufio.Writer, settings []string) {
+	if len(settings) == 0 {
+		bw.WriteString(extractHeader)
+		return
+	}
+	fk := false
+	for _, l := range settings {
+		bw.WriteString(l + "\n")
+		if strings.Contains(strings.ToUpper(l), "FOREIGN_KEY_CHECKS") {
+			fk = true
+		}
+	}
+	if !fk {
+		bw.WriteString("/*!40014 SET FOREIGN_KEY_CHECKS=0 */;\n")
+	}
 }
 
 // skipLine discards the rest of the current line.
@@ -230,6 +280,7 @@ func extractMydumper(ctx context.Context, w io.Writer, dir, db, table string) er
 	}
 	sort.Strings(files[1:])
 	bw := bufio.NewWriterSize(w, 256<<10)
+	bw.WriteString(extractComment(dir, db, table))
 	bw.WriteString(extractHeader)
 	fmt.Fprintf(bw, "CREATE DATABASE IF NOT EXISTS %s;\nUSE %s;\n", quoteIdent(db), quoteIdent(db))
 	for _, f := range files {

@@ -13,7 +13,9 @@ import (
 
 // ErrNoColumnNames means a row event's table map carries no column names, so no column list can
 // be written without guessing.
-var ErrNoColumnNames = errors.New("the binlog has no column names for this table (binlog_row_metadata is not FULL)")
+var ErrNoColumnNames = errors.New("the binlog has no column names for this table (binlog_row_metadata is not FULL): " +
+	"give its CREATE TABLE with --schema DUMP (a mysqldump/mariadb-dump file or mydumper folder; --from-backup with a logical backup does this), " +
+	"read it from a server with --schema-from mysql://user@host:port, or set binlog_row_metadata=FULL on the source for binlogs to come")
 
 // ErrRowTooLarge means one row alone does not fit in max_allowed_packet.
 var ErrRowTooLarge = errors.New("row does not fit in --max-allowed-packet")
@@ -23,6 +25,9 @@ type RenderOptions struct {
 	Rewrite   *Rewrite // table names to write instead of the source's; nil keeps them
 	Batch     int      // rows per INSERT, UPDATE or DELETE; 1 or less means one row per statement
 	MaxPacket int      // no statement may be longer (bytes)
+	// NoForeignKeyChecks keeps foreign_key_checks=0 for the whole session, whatever the source
+	// session had: a table rebuilt alone (--with-backup-data) references tables that are not there.
+	NoForeignKeyChecks bool
 }
 
 // SessionStatements are the settings under which rendered literals mean exactly the stored
@@ -30,12 +35,19 @@ type RenderOptions struct {
 // zero AUTO_INCREMENT values stored as given. The session is strict: a value the target would
 // change to store it (a narrower column, a string its charset cannot hold, an out-of-range
 // number) is an error that stops the replay, never a warning.
-func SessionStatements() []string {
+func SessionStatements() []string { return RenderOptions{}.SessionStatements() }
+
+// SessionStatements are the settings a replay rendered with o runs under.
+func (o RenderOptions) SessionStatements() []string {
+	fk := "SET foreign_key_checks=1"
+	if o.NoForeignKeyChecks {
+		fk = "SET foreign_key_checks=0"
+	}
 	return []string{
 		"SET NAMES utf8mb4",
 		"SET time_zone='+00:00'",
 		"SET sql_mode='STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES'",
-		"SET foreign_key_checks=1",
+		fk,
 		"SET unique_checks=1",
 	}
 }
@@ -75,7 +87,7 @@ func NewRenderer(sink Sink, opts RenderOptions) *Renderer {
 	if opts.MaxPacket <= 0 {
 		opts.MaxPacket = 64 << 20
 	}
-	return &Renderer{opts: opts, sink: sink}
+	return &Renderer{opts: opts, sink: sink, fkOff: opts.NoForeignKeyChecks}
 }
 
 // limit leaves room for the protocol header and the client's own framing.
@@ -83,7 +95,7 @@ func (r *Renderer) limit() int { return r.opts.MaxPacket - 64 }
 
 // Flags applies the session settings a rows event was written under.
 func (r *Renderer) Flags(ctx context.Context, flags uint16) error {
-	fk := flags&flagNoForeignKeyChecks != 0
+	fk := flags&flagNoForeignKeyChecks != 0 || r.opts.NoForeignKeyChecks
 	uq := flags&flagRelaxedUniqueCheck != 0
 	if fk == r.fkOff && uq == r.uniqueOff {
 		return nil

@@ -31,6 +31,10 @@ type Window struct {
 	// ResumeAfter skips every transaction that starts before it: a checkpoint, the end of the
 	// last transaction a target committed. Transactions never straddle such a position.
 	ResumeAfter binlog.Position
+	// Start is where the source was opened, for describing the window (the source seeks);
+	// StartFrom says who chose it ("--start-position", "the backup PATH"; "" for none).
+	Start     binlog.Position
+	StartFrom string
 }
 
 // Config configures Run.
@@ -48,6 +52,9 @@ type Config struct {
 	// SkipStatements leaves out row changes the source logged as statements (binlog_format
 	// STATEMENT or MIXED) that pitr cannot replay exactly, instead of stopping at the first.
 	SkipStatements bool
+	// SchemaLoadErr says why a schema that was looked for (a backup's CREATE TABLE statements)
+	// could not be read; a table without column names is then an error that says so.
+	SchemaLoadErr error
 }
 
 // Stats counts what Run did.
@@ -57,7 +64,8 @@ type Stats struct {
 	Statements                int64 // statement-based events in kept transactions that were not replayed
 	DDL                       int64 // DDL statements written
 	LastEnd                   binlog.Position
-	StoppedAt                 string // why the replay stopped early, if it did
+	StoppedAt                 string          // why the replay stopped early, if it did
+	ReadTo                    binlog.Position // end of the last event read: where the binlogs ended, without a stop
 }
 
 // lookahead is implemented by sources that can find a transaction's end before reading it.
@@ -85,7 +93,7 @@ func Run(ctx context.Context, src binlog.Source, sink Sink, cfg Config) (Stats, 
 		r.log = slog.New(slog.DiscardHandler)
 	}
 	r.ahead, _ = src.(lookahead)
-	if err := sink.Session(ctx, SessionStatements()); err != nil {
+	if err := sink.Session(ctx, cfg.Render.SessionStatements()); err != nil {
 		return r.stats, err
 	}
 	err := r.run(ctx)
@@ -93,6 +101,11 @@ func Run(ctx context.Context, src binlog.Source, sink Sink, cfg Config) (Stats, 
 		if rbErr := sink.Rollback(ctx); rbErr != nil {
 			err = errors.Join(err, rbErr)
 		}
+	}
+	if err == nil {
+		// A pattern that matched no table in the window is a typo that would otherwise pass
+		// as an empty replay (and a --stop-before-drop that never fires).
+		err = cfg.Filter.Unmatched()
 	}
 	return r.stats, err
 }
@@ -126,6 +139,7 @@ func (r *runner) run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		r.stats.ReadTo = binlog.Position{File: ev.Pos.File, Offset: ev.End}
 		stop, err := r.event(ctx, ev)
 		if err != nil {
 			var pe *binlog.PosError
@@ -181,6 +195,13 @@ func (r *runner) event(ctx context.Context, ev *binlog.Event) (stop bool, err er
 				r.ddl = newDDLParser()
 			}
 			ch, perr = r.ddl.change(ev.Query.Schema, ev.Query.SQL)
+			if ch != nil {
+				for _, t := range ch.touches {
+					if t.Table != "*" {
+						r.cfg.Filter.Saw(t.DB, t.Table)
+					}
+				}
+			}
 		}
 		if r.state != txnSkipped && r.cfg.Window.StopBeforeDrop && ev.Query.Code == 0 {
 			if perr != nil {
@@ -210,6 +231,7 @@ func (r *runner) event(ctx context.Context, ev *binlog.Event) (stop bool, err er
 		}
 		return false, r.close(ctx, ev, true)
 	case binlog.KindRows:
+		r.cfg.Filter.sawTable(ev.Rows.Table)
 		if r.state == txnNone {
 			// Rows without BEGIN only come from servers that predate it; treat them as one.
 			r.seenBegin = true
@@ -476,6 +498,12 @@ func (r *runner) rows(ctx context.Context, ev *binlog.Event) error {
 	rows.Table = tm
 	if !tm.HasNames {
 		// Checked before Begin, so that nothing of the transaction is written.
+		if r.cfg.SchemaLoadErr != nil {
+			return fmt.Errorf("table %s: %w (%v)", tm, ErrNoColumnNames, r.cfg.SchemaLoadErr)
+		}
+		if r.cfg.Schema != nil {
+			return fmt.Errorf("table %s: %w (looked in: %s)", tm, ErrNoColumnNames, r.cfg.Schema.Describe())
+		}
 		return fmt.Errorf("table %s: %w", tm, ErrNoColumnNames)
 	}
 	if r.state == txnOpen {

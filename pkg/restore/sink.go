@@ -47,6 +47,7 @@ type SQLWriter struct {
 	w       *bufio.Writer
 	err     error
 	comment []string // lines printed first, as -- comments
+	headed  bool     // comment has been written
 	line    []byte
 }
 
@@ -65,14 +66,26 @@ func (s *SQLWriter) write(b []byte) error {
 }
 
 // Preamble is where SQL that must run before the replay goes, such as a table rebuilt from a
-// backup; it precedes everything the Sink writes.
-func (s *SQLWriter) Preamble() io.Writer { return s.w }
+// backup; it follows the header comments and precedes everything else the Sink writes.
+func (s *SQLWriter) Preamble() io.Writer {
+	s.header()
+	return s.w
+}
 
-// Session implements Sink.
-func (s *SQLWriter) Session(_ context.Context, stmts []string) error {
+// header writes the header comments, once.
+func (s *SQLWriter) header() {
+	if s.headed {
+		return
+	}
+	s.headed = true
 	for _, c := range s.comment {
 		s.Note(c)
 	}
+}
+
+// Session implements Sink.
+func (s *SQLWriter) Session(_ context.Context, stmts []string) error {
+	s.header()
 	for _, st := range stmts {
 		s.write([]byte(st + ";\n"))
 	}

@@ -1,5 +1,7 @@
 -- pitr dev replay
--- binlogs: mysql-bin.000002 mysql-bin.000003 mysql-bin.000004
+-- binlogs: mysql-bin.000002
+-- window start: mysql-bin.000002:4 (the start of the first binlog)
+-- window stop: before the first transaction that ends after mysql-bin.000002:3281
 SET NAMES utf8mb4;
 SET time_zone='+00:00';
 SET sql_mode='STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES';
@@ -56,3 +58,4 @@ BEGIN;
 INSERT INTO `shop`.`orders` (`id`,`customer`,`total`,`note`,`created`) VALUES (2,2,99.99,NULL,'2024-01-01 00:03:00.000000');
 UPDATE `crm`.`customers` SET `email`='bob@example.com' WHERE `id`=2 LIMIT 1;
 COMMIT; -- 2 rows (1 inserted, 1 updated, 0 deleted)
+-- end: the binlogs end at mysql-bin.000002:3328; no stop condition was met before

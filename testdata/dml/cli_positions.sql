@@ -1,5 +1,7 @@
 -- pitr dev replay
 -- binlogs: mysql-bin.000002 mysql-bin.000003 mysql-bin.000004
+-- window start: mysql-bin.000002:2689 (--start-position)
+-- window stop: before the first transaction that ends after mysql-bin.000003:1533
 SET NAMES utf8mb4;
 SET time_zone='+00:00';
 SET sql_mode='STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES';
@@ -32,3 +34,4 @@ COMMIT; -- 1 rows (1 inserted, 0 updated, 0 deleted)
 BEGIN;
 DELETE FROM `shop`.`order_items` WHERE `order_id`=1 AND `sku`='B-2' LIMIT 1;
 COMMIT; -- 1 rows (0 inserted, 0 updated, 1 deleted)
+-- end: stop position mysql-bin.000003:1533: the transaction at mysql-bin.000003:1533 ends at mysql-bin.000003:2019

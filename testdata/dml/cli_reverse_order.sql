@@ -1,5 +1,7 @@
 -- pitr dev replay
 -- binlogs: mysql-bin.000002 mysql-bin.000003 mysql-bin.000004
+-- window start: mysql-bin.000002:4 (the start of the first binlog)
+-- window stop: the end of the binlogs
 SET NAMES utf8mb4;
 SET time_zone='+00:00';
 SET sql_mode='STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES';
@@ -105,3 +107,4 @@ COMMIT; -- DDL
 BEGIN;
 INSERT INTO `crm`.`customers` (`id`,`name`,`email`) VALUES (4,'Dee','dee@example.com');
 COMMIT; -- 1 rows (1 inserted, 0 updated, 0 deleted)
+-- end: the binlogs end at mysql-bin.000004:1421; no stop condition was met before

@@ -1,5 +1,8 @@
 -- pitr dev replay
 -- binlogs: mysql-bin.000002 mysql-bin.000003 mysql-bin.000004
+-- window start: mysql-bin.000002:4 (the start of the first binlog)
+-- window start time: transactions committed at or after 2024-01-01 01:03:00 CET (+01:00) = 2024-01-01 00:03:00 UTC
+-- window stop: at the first transaction committed at or after 2024-01-01 01:10:00 CET (+01:00) = 2024-01-01 00:10:00 UTC
 SET NAMES utf8mb4;
 SET time_zone='+00:00';
 SET sql_mode='STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES';
@@ -45,3 +48,4 @@ BEGIN;
 DELETE FROM `shop`.`audit` WHERE `msg`<=>CAST('order 1' AS BINARY) AND `at`<=>NULL LIMIT 1;
 DELETE FROM `shop`.`audit` WHERE `msg`<=>CAST('after alter' AS BINARY) AND `at`<=>7 LIMIT 1;
 COMMIT; -- 2 rows (0 inserted, 0 updated, 2 deleted)
+-- end: stop time 2024-01-01T00:10:00Z: the transaction at mysql-bin.000004:587 committed 2024-01-01T00:10:00Z

@@ -1,5 +1,7 @@
 -- pitr dev replay
 -- binlogs: mysql-bin.000002
+-- window start: mysql-bin.000002:4 (the start of the first binlog)
+-- window stop: the end of the binlogs
 -- column names from the binlog's own table metadata, then ../../testdata/types_minimal/schema.sql (fx.bytes, fx.fsp, fx.gen, fx.geo_order, fx.nokey, fx.types)
 SET NAMES utf8mb4;
 SET time_zone='+00:00';
@@ -63,3 +65,4 @@ COMMIT; -- 2 rows (0 inserted, 2 updated, 0 deleted)
 BEGIN;
 DELETE FROM `fx`.`gen` WHERE `id`=2 LIMIT 1;
 COMMIT; -- 1 rows (0 inserted, 0 updated, 1 deleted)
+-- end: the binlogs end at mysql-bin.000002:91210; no stop condition was met before
