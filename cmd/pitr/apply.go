@@ -161,6 +161,10 @@ func runApply(ctx context.Context, o replayOptions, g *globalOptions, args []str
 	// One look at the target before writing: it answers, its max_allowed_packet, its checkpoint.
 	probe, err := db.Conn(ctx)
 	if err != nil {
+		var me *mysql.MySQLError
+		if errors.As(err, &me) && me.Number == 1045 { // ER_ACCESS_DENIED_ERROR
+			return fmt.Errorf("target %s refused the login: %s (%s)", target.Address(), me.Message, loginHint("target", target))
+		}
 		return fmt.Errorf("connect to target %s: %w", target.Address(), err)
 	}
 	var serverMax int64

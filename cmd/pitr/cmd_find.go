@@ -23,9 +23,21 @@ type findOptions struct {
 	rows          int64
 	json          bool
 	allowGaps     bool
+	// The window, as replay's flags of the same names.
+	startPosition, stopPosition string
+	startDatetime, stopDatetime string
+	timezone                    string
+	fromBackup, stopGTID        string
 }
 
 func (o *findOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.startPosition, "start-position", "", "look from `FILE:POS` on (as replay: an event boundary outside any transaction)")
+	fs.StringVar(&o.stopPosition, "stop-position", "", "stop before the first transaction that ends after `FILE:POS`")
+	fs.StringVar(&o.startDatetime, "start-datetime", "", "look at transactions committed at or after `TIME`")
+	fs.StringVar(&o.stopDatetime, "stop-datetime", "", "stop at the first transaction committed at or after `TIME`")
+	fs.StringVar(&o.timezone, "timezone", "Local", "time zone of --start/--stop-datetime without an offset (IANA name, UTC, Local or +09:00)")
+	fs.StringVar(&o.fromBackup, "from-backup", "", "start where the backup at `PATH` ends, skipping its GTIDs (as replay)")
+	fs.StringVar(&o.stopGTID, "stop-gtid", "", "stop before the transaction with this `GTID`")
 	fs.StringArrayVarP(&o.databases, "database", "d", nil, "look only at this database (glob; repeatable)")
 	fs.StringArrayVarP(&o.tables, "table", "t", nil, "look only at this `db.table` (glob; repeatable)")
 	fs.StringArrayVar(&o.excludeTables, "exclude-table", nil, "ignore this `db.table` (glob; repeatable)")
@@ -58,25 +70,46 @@ FILE:START-END; START pastes into replay --stop-position to stop just before it.
 }
 
 func runFind(ctx context.Context, o findOptions, g *globalOptions, args []string, stdout io.Writer) error {
-	filter, err := restore.NewFilter(o.databases, o.tables, o.excludeTables, nil)
-	if err != nil {
-		return usagef(err)
-	}
 	if o.rows < 0 {
 		return usagef(fmt.Errorf("--rows %d: must not be negative", o.rows))
 	}
-	src, err := binlog.OpenFiles(args, binlog.FileOptions{AllowGaps: o.allowGaps})
+	log := g.logger()
+	// The window and filters exactly as replay reads the same flags.
+	ro := replayOptions{startPosition: o.startPosition, stopPosition: o.stopPosition, startDatetime: o.startDatetime,
+		stopDatetime: o.stopDatetime, timezone: o.timezone, databases: o.databases, tables: o.tables,
+		excludeTables: o.excludeTables, batch: 1, maxPacket: "64M"}
+	ro.incident.fromBackup, ro.incident.stopGTID, ro.incident.noSchema = o.fromBackup, o.stopGTID, true
+	start, cfg, err := ro.config(log)
+	if err != nil {
+		return err
+	}
+	src, err := binlog.OpenFiles(args, binlog.FileOptions{Start: start, AllowGaps: o.allowGaps})
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	found, findErr := restore.Find(ctx, src, restore.FindOptions{Filter: filter, Rows: o.rows})
+	if err := resolveFilePositions(&cfg.Window, src.Files()); err != nil {
+		return err
+	}
+	var stopped string
+	found, findErr := restore.Find(ctx, src, restore.FindOptions{Filter: cfg.Filter, Rows: o.rows, Window: cfg.Window, Log: log, Stopped: &stopped})
 	// What was found before an error is still worth printing: it is all in the log before it.
 	if err := printFindings(stdout, found, o.json); err != nil {
 		return err
 	}
-	g.logger().Debug("find done", "findings", len(found))
-	return findErr
+	if errors.Is(findErr, restore.ErrFilterMatchesNothing) || errors.Is(findErr, binlog.ErrStartInTxn) {
+		return usagef(findErr)
+	}
+	if findErr != nil {
+		return findErr
+	}
+	loc, _ := loadLocation(o.timezone)
+	attrs := append([]any{"findings", len(found)}, windowAttrs(cfg.Window, loc)...)
+	if stopped != "" {
+		attrs = append(attrs, "stopped", stopped)
+	}
+	log.Info("find done", attrs...)
+	return nil
 }
 
 func printFindings(w io.Writer, found []restore.Finding, asJSON bool) error {

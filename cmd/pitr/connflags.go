@@ -92,3 +92,21 @@ func promptPassword(question string) (string, error) {
 	}
 	return strings.TrimRight(line, "\r\n"), nil
 }
+
+// loginHint says, after a refused login on the --source or --target server (side), which flags
+// and sources of the password there are, and which user and password source were tried.
+func loginHint(side string, c mysqlconn.Options) string {
+	tried := "no password (none came from --" + side + "-password, the URI, the defaults file or MYSQL_PWD)"
+	if c.PasswordFrom != "" {
+		tried = "the password from " + strings.Replace(c.PasswordFrom, "the password flag", "--"+side+"-password", 1)
+	}
+	files := "~/.my.cnf"
+	switch {
+	case c.NoDefaults:
+		files = "none: --no-defaults"
+	case c.DefaultsFile != "":
+		files = c.DefaultsFile
+	}
+	return fmt.Sprintf("check the user and password: --%s-user, --%s-password (without a value it asks), MYSQL_PWD, or the [client] password of --defaults-file (read: %s); tried user %q with %s",
+		side, side, files, c.User, tried)
+}

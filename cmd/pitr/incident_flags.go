@@ -26,6 +26,7 @@ type incidentOptions struct {
 	withData       bool
 	rewriteDBs     []string
 	rewriteTables  []string
+	noSchema       bool // find: the backup's CREATE TABLE statements are not needed
 }
 
 func (o *incidentOptions) AddFlags(fs *pflag.FlagSet) {
@@ -86,7 +87,7 @@ func (o incidentOptions) apply(cfg *restore.Config, start *binlog.Position, log 
 	cfg.Window.StartFrom = "the backup " + b.Path
 	// A logical backup holds the schema at the start position too: the column names of a
 	// MINIMAL-metadata binlog, checked against every table map.
-	if cfg.Schema == nil && (b.Kind == "mysqldump" || b.Kind == "mydumper" || b.Kind == "mysqlsh") {
+	if cfg.Schema == nil && !o.noSchema && (b.Kind == "mysqldump" || b.Kind == "mydumper" || b.Kind == "mysqlsh") {
 		schemaPath := o.fromBackup
 		if b.Kind != "mysqldump" {
 			schemaPath = filepath.Dir(b.Path)

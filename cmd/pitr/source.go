@@ -113,7 +113,7 @@ func (s streamOptions) streamOptions(defaultsFile string, noDefaults bool, log *
 		return binlog.StreamOptions{}, usagef(fmt.Errorf("source: %w", err))
 	}
 	so := binlog.StreamOptions{Network: dc.Net, Addr: dc.Addr, User: dc.User, Password: dc.Passwd, TLS: dc.TLS,
-		Name: conn.Address(), ServerID: s.serverID, Follow: s.follow, Heartbeat: s.heartbeat, Log: log}
+		Name: conn.Address(), AuthHint: loginHint("source", conn), ServerID: s.serverID, Follow: s.follow, Heartbeat: s.heartbeat, Log: log}
 	switch {
 	case dc.TLSConfig == "preferred" && dc.Net != "unix":
 		// As the mysql client: encrypted when the server offers it, unverified.

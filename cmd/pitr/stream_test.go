@@ -237,7 +237,11 @@ func TestServerSource(t *testing.T) {
 			has  []string
 		}{
 			{"wrong password", append([]string{"replay", "--source-user", "pitr", "--source-password=Wr0ngPw"}, tcp...),
-				[]string{"refused the login", "pitr@127.0.0.1", "--source-password"}},
+				[]string{"refused the login", "pitr@127.0.0.1", "--source-password", "MYSQL_PWD", `tried user "pitr" with the password from --source-password`}},
+			// The same hint for the target (issue 13): which flags and password sources exist, and what was tried.
+			{"wrong target password", []string{"replay", "--no-defaults", "--yes", "--target-host", "127.0.0.1", "--target-port", strconv.Itoa(srv.Port),
+				"--target-user", "pitr", "--target-password=Wr0ngPw", filepath.Join(dmlFiles, "mysql-bin.000002")},
+				[]string{"refused the login", "pitr@127.0.0.1", "--target-user", "--target-password", "MYSQL_PWD", "--defaults-file", `tried user "pitr" with the password from --target-password`}},
 			{"closed port", []string{"fetch", "--no-defaults", "--to", t.TempDir(), "--source-host", "127.0.0.1", "--source-port", closed, "--source-user", "pitr"},
 				[]string{"cannot connect", "127.0.0.1:" + closed, "--source-port"}},
 			{"no privilege", append([]string{"replay", "--source-user", "nopriv", "--source-password=S3cretPw"}, tcp...),

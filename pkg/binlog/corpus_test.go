@@ -19,13 +19,26 @@ import (
 
 // The corpus is real servers' binlogs collected from public repositories (see its MANIFEST.md).
 // It lives outside the repository and is optional: TestCorpus skips without it.
-// corpusDir holds real server binlogs next to the repository (../shared/corpus), or where
-// PITR_CORPUS points, for a clone kept elsewhere.
+// corpusDir holds real server binlogs: where PITR_CORPUS points, or shared/corpus beside the
+// repository or beside one of its parent folders (../shared/corpus of a checkout, also from a
+// worktree one level deeper). No machine's absolute path is named. The Makefile's test target
+// looks the same way, to say once when there is none.
 var corpusDir = func() string {
 	if d := os.Getenv("PITR_CORPUS"); d != "" {
 		return d
 	}
-	return filepath.Join("..", "..", "..", "shared", "corpus")
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		return filepath.Join("..", "..", "..", "shared", "corpus")
+	}
+	for dir := filepath.Dir(root); ; dir = filepath.Dir(dir) {
+		if st, err := os.Stat(filepath.Join(dir, "shared", "corpus")); err == nil && st.IsDir() {
+			return filepath.Join(dir, "shared", "corpus")
+		}
+		if dir == filepath.Dir(dir) {
+			return filepath.Join(filepath.Dir(root), "shared", "corpus")
+		}
+	}
 }()
 
 // corpusFailures lists the corpus files that do not decode to the end, with where and why.
@@ -195,7 +208,7 @@ func decodeCorpusFile(path string, keepRows bool) (res corpusResult) {
 
 func TestCorpus(t *testing.T) {
 	if _, err := os.Stat(corpusDir); err != nil {
-		t.Skipf("no binlog corpus at %s (optional; see README.md): %v", corpusDir, err)
+		t.Skipf("no binlog corpus (shared/corpus beside the checkout or a parent folder, or PITR_CORPUS; optional, see README.md): %v", err)
 	}
 	manifest := readManifest(t)
 	if len(manifest) == 0 {

@@ -32,6 +32,9 @@ type StreamOptions struct {
 	TLSPreferred bool
 	// Name names the server in messages (user@host:port); never the password.
 	Name string
+	// AuthHint replaces the generic advice after a refused login: the flags to check and what
+	// was tried (never the password itself).
+	AuthHint string
 
 	// ServerID is the replica id pitr registers with. It must differ from every real replica's
 	// and from the source's own (a server drops the older of two replicas with one id). Zero
@@ -262,8 +265,11 @@ func (s *stream) classify(op string, err error) error {
 	if errors.As(err, &me) {
 		switch me.Code {
 		case erAccessDenied:
-			return fmt.Errorf("%s: %w: %s (check the user and password: --source-user, --source-password, MYSQL_PWD or the defaults file)",
-				s.opts.Name, ErrSourceAuth, me.Message)
+			hint := s.opts.AuthHint
+			if hint == "" {
+				hint = "check the user and password: --source-user, --source-password, MYSQL_PWD or the defaults file"
+			}
+			return fmt.Errorf("%s: %w: %s (%s)", s.opts.Name, ErrSourceAuth, me.Message, hint)
 		case erSpecificAccess, erDBAccessDenied, erTableAccessDenied:
 			return fmt.Errorf("%s: %s: %w: %s", s.opts.Name, op, ErrSourcePrivilege, me.Message)
 		case erMasterFatalReading:

@@ -42,6 +42,11 @@ type Options struct {
 
 	// ConnectTimeout bounds dialing; 0 means 10 s.
 	ConnectTimeout time.Duration
+
+	// PasswordFrom is set by Resolve: where the password came from ("the password flag", "the
+	// URI", "the defaults file PATH", "MYSQL_PWD", "the prompt"), "" for none, so that a
+	// refused login can say what was tried without showing the password.
+	PasswordFrom string
 }
 
 // DefaultSocket is where a local server listens when neither host nor socket is given.
@@ -56,12 +61,20 @@ var optionGroups = []string{"client", "client-server", "client-mariadb", "mariad
 // user's home directory ("" to skip ~/.my.cnf). prompt may be nil: then AskPassword is an error.
 func (o Options) Resolve(env func(string) string, home string, prompt func(question string) (string, error)) (Options, error) {
 	r := o
+	from := func(what string) {
+		if r.PasswordFrom == "" && r.Password != "" {
+			r.PasswordFrom = what
+		}
+	}
+	r.PasswordFrom = ""
+	from("the password flag")
 	if o.URI != "" {
 		u, err := parseURI(o.URI)
 		if err != nil {
 			return o, err
 		}
 		r.fillFrom(u)
+		from("the URI")
 	}
 	if !o.NoDefaults {
 		path := o.DefaultsFile
@@ -75,11 +88,13 @@ func (o Options) Resolve(env func(string) string, home string, prompt func(quest
 				return o, err
 			}
 			r.fillFrom(f)
+			from("the defaults file " + path)
 		}
 	}
 	if env != nil {
 		if r.Password == "" {
 			r.Password = env("MYSQL_PWD")
+			from("MYSQL_PWD")
 		}
 		// The mysql client's default user is the login name.
 		for _, k := range []string{"USER", "LOGNAME"} {
@@ -97,6 +112,7 @@ func (o Options) Resolve(env func(string) string, home string, prompt func(quest
 			return o, fmt.Errorf("password prompt: %w", err)
 		}
 		r.Password = pw
+		r.PasswordFrom = "the prompt"
 	}
 	r.AskPassword = false
 	if err := r.validate(); err != nil {

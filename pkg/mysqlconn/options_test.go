@@ -53,19 +53,19 @@ ssl-key = /k.pem
 		want Options
 	}{
 		{name: "home file", env: noEnv, home: home, want: Options{Host: "db.example", Port: 3307, Socket: "/run/x.sock",
-			User: "file user", Password: `se#cret's`, TLSCA: "/ca.pem", TLSCert: "/c.pem", TLSKey: "/k.pem"}},
+			User: "file user", Password: `se#cret's`, TLSCA: "/ca.pem", TLSCert: "/c.pem", TLSKey: "/k.pem", PasswordFrom: "the defaults file " + filepath.Join(home, ".my.cnf")}},
 		{name: "flags win", in: Options{Host: "h", Port: 1, User: "u", Password: "p", Socket: "/s"}, env: env, home: home,
-			want: Options{Host: "h", Port: 1, Socket: "/s", User: "u", Password: "p", TLSCA: "/ca.pem", TLSCert: "/c.pem", TLSKey: "/k.pem"}},
+			want: Options{Host: "h", Port: 1, Socket: "/s", User: "u", Password: "p", TLSCA: "/ca.pem", TLSCert: "/c.pem", TLSKey: "/k.pem", PasswordFrom: "the password flag"}},
 		{name: "defaults file replaces home", in: Options{DefaultsFile: df}, env: env, home: home,
-			want: Options{DefaultsFile: df, User: "df", Password: "dfpw"}},
+			want: Options{DefaultsFile: df, User: "df", Password: "dfpw", PasswordFrom: "the defaults file " + df}},
 		{name: "MYSQL_PWD and USER", in: Options{NoDefaults: true}, env: env, home: home,
-			want: Options{NoDefaults: true, User: "login", Password: "envpw"}},
+			want: Options{NoDefaults: true, User: "login", Password: "envpw", PasswordFrom: "MYSQL_PWD"}},
 		{name: "file password beats MYSQL_PWD", env: env, home: home, want: Options{Host: "db.example", Port: 3307, Socket: "/run/x.sock",
-			User: "file user", Password: `se#cret's`, TLSCA: "/ca.pem", TLSCert: "/c.pem", TLSKey: "/k.pem"}},
+			User: "file user", Password: `se#cret's`, TLSCA: "/ca.pem", TLSCert: "/c.pem", TLSKey: "/k.pem", PasswordFrom: "the defaults file " + filepath.Join(home, ".my.cnf")}},
 		{name: "uri", in: Options{URI: "mysql://ann@10.0.0.1:3310?tls=required", Port: 4000}, env: noEnv,
 			want: Options{URI: "mysql://ann@10.0.0.1:3310?tls=required", Host: "10.0.0.1", Port: 4000, User: "ann", TLS: "required"}},
 		{name: "prompt", in: Options{NoDefaults: true, User: "u", AskPassword: true}, env: env,
-			want: Options{NoDefaults: true, User: "u", Password: "typed"}},
+			want: Options{NoDefaults: true, User: "u", Password: "typed", PasswordFrom: "the prompt"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

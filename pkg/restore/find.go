@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 	"sort"
 	"time"
 
@@ -28,6 +30,12 @@ type Finding struct {
 type FindOptions struct {
 	Filter *Filter
 	Rows   int64 // a transaction that deletes or updates more rows of one table is reported
+	// Window bounds what is looked at, as for Run: transactions outside it are not reported,
+	// and a stop ends the search (StopBeforeDrop and ResumeAfter are not used).
+	Window Window
+	Log    *slog.Logger // warnings: DDL the parser cannot read
+	// Stopped, when set, receives why the search stopped before the end of the binlogs.
+	Stopped *string
 }
 
 // Find reads src to its end and returns, in log order, the DDL that touches kept tables, the
@@ -36,6 +44,9 @@ type FindOptions struct {
 // rendered.
 func Find(ctx context.Context, src binlog.Source, opts FindOptions) ([]Finding, error) {
 	f := &finder{opts: opts, ddl: newDDLParser(), first: map[string]*Finding{}, last: map[string]*Finding{}}
+	if f.opts.Log == nil {
+		f.opts.Log = slog.New(slog.DiscardHandler)
+	}
 	f.ahead, _ = src.(lookahead)
 	for {
 		ev, err := src.Next(ctx)
@@ -45,7 +56,12 @@ func Find(ctx context.Context, src binlog.Source, opts FindOptions) ([]Finding, 
 		if err != nil {
 			return f.sorted(), err
 		}
-		if err := f.event(ctx, ev); err != nil {
+		if err := f.event(ctx, ev); err == errFindStop {
+			if opts.Stopped != nil {
+				*opts.Stopped = f.stopped
+			}
+			break
+		} else if err != nil {
 			var pe *binlog.PosError
 			if errors.As(err, &pe) {
 				return f.sorted(), err
@@ -53,8 +69,10 @@ func Find(ctx context.Context, src binlog.Source, opts FindOptions) ([]Finding, 
 			return f.sorted(), &binlog.PosError{Pos: ev.Pos, Err: err}
 		}
 	}
-	return f.sorted(), nil
+	return f.sorted(), opts.Filter.Unmatched()
 }
+
+var errFindStop = errors.New("stop")
 
 type finder struct {
 	opts  FindOptions
@@ -62,6 +80,8 @@ type finder struct {
 	ahead lookahead
 
 	open      bool
+	skip      bool // the open transaction is outside the window
+	stopped   string
 	seenBegin bool
 	tx        TxnInfo
 	counts    map[string]*[3]int64 // table → inserts, updates, deletes in this transaction
@@ -91,6 +111,37 @@ func (f *finder) begin(ctx context.Context, ev *binlog.Event) error {
 		}
 	}
 	f.counts = map[string]*[3]int64{}
+	return f.window(ev)
+}
+
+// window decides, as Run does, whether the transaction just begun is in the window: it stops
+// the search (errFindStop) or marks the transaction skipped.
+func (f *finder) window(ev *binlog.Event) error {
+	w := f.opts.Window
+	f.skip = false
+	switch {
+	case !w.StopPos.IsZero() && !f.tx.End.IsZero() && w.StopPos.Before(f.tx.End):
+		f.stopped = fmt.Sprintf("stop position %s: the transaction at %s ends at %s", w.StopPos, f.tx.Start, f.tx.End)
+	case !w.StopPos.IsZero() && !ev.Pos.Before(w.StopPos):
+		f.stopped = fmt.Sprintf("stop position %s reached at %s", w.StopPos, ev.Pos)
+	case !w.StopTime.IsZero() && !f.tx.Time.Before(w.StopTime):
+		f.stopped = fmt.Sprintf("stop time %s: the transaction at %s committed %s", w.StopTime.UTC().Format(time.RFC3339), ev.Pos, f.tx.Time.Format(time.RFC3339))
+	case ev.Kind == binlog.KindGTID && !ev.GTID.Anonymous && w.StopGTID.Has(ev.GTID):
+		f.stopped = fmt.Sprintf("stop GTID %s at %s", ev.GTID, ev.Pos)
+	}
+	if f.stopped != "" {
+		f.open = false
+		return errFindStop
+	}
+	if !w.StartTime.IsZero() && f.tx.Time.Before(w.StartTime) {
+		f.skip = true
+	}
+	if ev.Kind == binlog.KindGTID && !ev.GTID.Anonymous && (w.ExcludeGTIDs.Contains(ev.GTID) || w.SkipGTIDs.Has(ev.GTID)) {
+		f.skip = true
+	}
+	if w.IncludeGTIDs != nil && (ev.Kind != binlog.KindGTID || ev.GTID.Anonymous || !w.IncludeGTIDs.Contains(ev.GTID)) {
+		f.skip = true
+	}
 	return nil
 }
 
@@ -99,6 +150,9 @@ func (f *finder) end() {
 		return
 	}
 	f.open, f.seenBegin = false, false
+	if f.skip {
+		return
+	}
 	tables := make([]string, 0, len(f.counts))
 	for t := range f.counts {
 		tables = append(tables, t)
@@ -160,11 +214,30 @@ func (f *finder) event(ctx context.Context, ev *binlog.Event) error {
 			}
 		}
 		if ev.Query.Code == 0 {
-			rm, err := f.ddl.removal(ev.Query.Schema, ev.Query.SQL)
-			if err != nil {
-				return err
+			ch, err := f.ddl.change(ev.Query.Schema, ev.Query.SQL)
+			if ch != nil {
+				for _, t := range ch.touches {
+					if t.Table != "*" {
+						f.opts.Filter.Saw(t.DB, t.Table)
+					}
+				}
 			}
-			if rm != nil {
+			rm := removalOf(ch)
+			if err != nil {
+				// The rule replay follows: DDL the parser cannot read is an error when it
+				// names a kept table or database; otherwise it is reported and passed.
+				if f.skip {
+					err = nil
+				} else if err = unparsedDDLError(f.opts.Filter, ev.Query.SQL, err); err == nil {
+					f.opts.Log.Warn("DDL the parser cannot read; it names no kept table", slog.String("pos", ev.Pos.String()), slog.String("sql", truncate(ev.Query.SQL, 200)))
+					f.found = append(f.found, Finding{What: "UNPARSED DDL", Start: f.tx.Start, End: ev.EndPosition(),
+						Time: f.tx.Time, GTID: f.tx.GTID, ServerID: f.tx.ServerID, SQL: truncate(bytes.TrimSpace(ev.Query.SQL), 200)})
+				}
+				if err != nil {
+					return err
+				}
+			}
+			if rm != nil && !f.skip {
 				for _, t := range rm.Tables {
 					if f.opts.Filter.keepsAny(t) {
 						f.found = append(f.found, Finding{What: rm.Verb, Table: t.String(), Start: f.tx.Start, End: ev.EndPosition(),
@@ -184,7 +257,8 @@ func (f *finder) event(ctx context.Context, ev *binlog.Event) error {
 			}
 		}
 		rows := ev.Rows
-		if !f.opts.Filter.KeepTable(rows.Table) {
+		f.opts.Filter.sawTable(rows.Table)
+		if f.skip || !f.opts.Filter.KeepTable(rows.Table) {
 			return nil
 		}
 		name := "`" + rows.Table.Schema + "`.`" + rows.Table.Table + "`"

@@ -462,7 +462,20 @@ func (r *runner) unparsedDDL(ctx context.Context, ev *binlog.Event, perr error) 
 		r.log.Warn("DDL the parser cannot read is written as it is; the schema pitr tracks does not follow it", slog.String("pos", ev.Pos.String()), slog.String("sql", truncate(ev.Query.SQL, 200)))
 		return r.emitDDL(ctx, ev, &ddlChange{})
 	}
-	text := strings.ToLower(string(ev.Query.SQL))
+	if err := unparsedDDLError(f, ev.Query.SQL, perr); err != nil {
+		return err
+	}
+	r.log.Warn("skipping DDL the parser cannot read; it names no kept table", slog.String("pos", ev.Pos.String()), slog.String("sql", truncate(ev.Query.SQL, 200)))
+	return nil
+}
+
+// unparsedDDLError is perr when the statement the parser could not read names a table or
+// database the filter keeps (so it may change or remove one), and nil otherwise.
+func unparsedDDLError(f *Filter, sql []byte, perr error) error {
+	if f == nil || len(f.Databases) == 0 && len(f.Tables) == 0 {
+		return nil
+	}
+	text := strings.ToLower(string(sql))
 	for _, p := range append(append([]string(nil), f.Databases...), f.Tables...) {
 		for _, part := range strings.Split(p, ".") {
 			if part != "" && !strings.ContainsAny(part, "*?[") && strings.Contains(text, strings.ToLower(part)) {
@@ -470,7 +483,6 @@ func (r *runner) unparsedDDL(ctx context.Context, ev *binlog.Event, perr error) 
 			}
 		}
 	}
-	r.log.Warn("skipping DDL the parser cannot read; it names no kept table", slog.String("pos", ev.Pos.String()), slog.String("sql", truncate(ev.Query.SQL, 200)))
 	return nil
 }
 
