@@ -38,7 +38,7 @@ func TestStatementDMLStops(t *testing.T) {
 BEGIN; INSERT INTO app.t VALUES (1, 1); INSERT INTO app.t VALUES (2, UUID_SHORT() % 1000); COMMIT;`)
 	res := runPitr(t, append([]string{"replay"}, files...)...)
 	wantFailure(t, res, exitError, filepath.Base(files[0])+":", "INSERT INTO app.t VALUES (1, 1)", "--skip-statements", "--stop-position")
-	if strings.Contains(res.stdout, "INSERT") {
+	if strings.Contains(body(res.stdout), "INSERT") { // the last comment, why the output ends, quotes it
 		t.Errorf("the stopped transaction reached the output:\n%s", res.stdout)
 	}
 	res = runPitr(t, append([]string{"replay", "--skip-statements"}, files...)...)

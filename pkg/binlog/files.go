@@ -39,7 +39,9 @@ func OrderFiles(paths []string, allowGaps bool) ([]string, error) {
 	for _, f := range files {
 		name := filepath.Base(f)
 		if prev, ok := seen[name]; ok {
-			if prev == f {
+			// The same file twice: mysql-bin.* in the server's folder names both the files and
+			// the .index that lists them.
+			if prev == f || sameFile(prev, f) {
 				continue
 			}
 			return nil, fmt.Errorf("%s and %s have the same file name", prev, f)
@@ -100,4 +102,10 @@ func readIndex(path string) ([]string, error) {
 		return nil, fmt.Errorf("%s: index lists no binlog files", path)
 	}
 	return out, nil
+}
+
+func sameFile(a, b string) bool {
+	sa, errA := os.Stat(a)
+	sb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(sa, sb)
 }

@@ -830,3 +830,20 @@ func TestSourceHugeEventSize(t *testing.T) {
 		}
 	}
 }
+
+// TestOrderFilesIndexAndFiles: mysql-bin.* in a server's binlog folder names the files and the
+// .index listing them; each file is read once.
+func TestOrderFilesIndexAndFiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"mysql-bin.000001", "mysql-bin.000002"} {
+		if err := os.WriteFile(filepath.Join(dir, n), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, "mysql-bin.index"), []byte("./mysql-bin.000001\n./mysql-bin.000002\n"), 0o644)
+	glob, _ := filepath.Glob(filepath.Join(dir, "mysql-bin.*"))
+	got, err := OrderFiles(glob, false)
+	if err != nil || len(got) != 2 || filepath.Base(got[0]) != "mysql-bin.000001" || filepath.Base(got[1]) != "mysql-bin.000002" {
+		t.Errorf("OrderFiles(%q) = %q, %v; want the two files once each", glob, got, err)
+	}
+}
