@@ -37,6 +37,8 @@ type applyOptions struct {
 	checkpointTable string
 	checkpointName  string
 	retries         int
+	beforeImage     bool
+	allowTriggers   bool
 	flags           *pflag.FlagSet // to tell a default --batch from a given one
 }
 
@@ -55,7 +57,9 @@ func (o *applyOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.noCheckpoint, "no-checkpoint", false, "do not keep a checkpoint table on the target (a rerun then starts again from the beginning)")
 	fs.StringVar(&o.checkpointTable, "checkpoint-table", "pitr.checkpoint", "the target's checkpoint `DB.TABLE` (created if missing)")
 	fs.StringVar(&o.checkpointName, "checkpoint-name", "", "the checkpoint row's `NAME` (default: the binlog base name, plus a hash of the table filters)")
-	fs.IntVar(&o.retries, "retries", 10, "reconnect at most `N` times in a row after losing the target connection")
+	fs.IntVar(&o.retries, "retries", 10, "reconnect at most `N` times in a row after losing the target connection (or after a deadlock or lock wait timeout)")
+	fs.BoolVar(&o.beforeImage, "verify-before-image", false, "each updated or deleted row must match its whole before image on the target, not only its key (one row per UPDATE and DELETE: slower)")
+	fs.BoolVar(&o.allowTriggers, "allow-triggers", false, "apply even though the target has triggers on tables the replay writes (they fire again for rows the binlog already holds)")
 }
 
 func (o applyOptions) enabled() bool { return connGiven(o.target) }
@@ -102,6 +106,7 @@ func runApply(ctx context.Context, o replayOptions, g *globalOptions, args []str
 	if a.flags != nil && !a.flags.Changed("batch") {
 		cfg.Render.Batch = applyBatch
 	}
+	cfg.Render.BeforeImage = a.beforeImage
 	var ck *restore.Checkpoint
 	if !a.noCheckpoint {
 		db, tbl, ok := strings.Cut(a.checkpointTable, ".")
@@ -122,6 +127,7 @@ func runApply(ctx context.Context, o replayOptions, g *globalOptions, args []str
 		return usagef(fmt.Errorf("target: %w", err))
 	}
 	dcfg.MultiStatements = true // the Applier sends a transaction's statements in batches
+	dcfg.ClientFoundRows = true // an UPDATE counts the rows it found, changed or not: the row check
 	connector, err := mysql.NewConnector(dcfg)
 	if err != nil {
 		return fmt.Errorf("target %s: %w", target.Address(), err)
@@ -175,6 +181,10 @@ func runApply(ctx context.Context, o replayOptions, g *globalOptions, args []str
 	if err == nil && ck != nil {
 		resume, resumed, err = ck.Read(ctx, probe)
 	}
+	var triggers []restore.Trigger
+	if err == nil {
+		triggers, err = restore.TargetTriggers(ctx, probe)
+	}
 	probe.Close()
 	if err != nil {
 		return fmt.Errorf("target %s: %w", target.Address(), err)
@@ -190,8 +200,11 @@ func runApply(ctx context.Context, o replayOptions, g *globalOptions, args []str
 
 	sizes := fileSizes(files)
 	sum := summary{origin: origin, window: cfg.Window, files: files, o: o, target: target.Address() + " (" + version + ")", ck: ck, resume: resume, resumed: resumed}
-	if !a.yes && !a.dryRun {
-		// Count what will be applied (a pass over the binlogs without writing).
+	count := !a.yes && !a.dryRun
+	checkTriggers := len(triggers) > 0 && !a.allowTriggers
+	if count || checkTriggers {
+		// Count what will be applied, and see which tables it writes: a pass over the binlogs
+		// without writing. Nothing is written while a trigger on one of them is in place.
 		s, err := open(ctx, resume.End)
 		if err != nil {
 			return err
@@ -201,12 +214,26 @@ func runApply(ctx context.Context, o replayOptions, g *globalOptions, args []str
 			c.Window.ResumeAfter = resume.End
 		}
 		c.Log = slog.New(slog.DiscardHandler)
-		st, err := restore.Run(ctx, s, discardSink{}, c)
+		tables := &restore.TableSink{}
+		st, err := restore.Run(ctx, s, tables, c)
 		s.Close()
 		if err != nil {
 			return err
 		}
-		sum.counted, sum.stats = true, st
+		if checkTriggers {
+			if err := restore.CheckTriggers(triggers, tables.Tables); err != nil {
+				return fmt.Errorf("target %s: %w", target.Address(), err)
+			}
+		}
+		sum.counted, sum.stats = count, st
+	}
+	if len(triggers) > 0 && a.allowTriggers {
+		names := make([]string, len(triggers))
+		for i, t := range triggers {
+			names[i] = t.Name + " ON " + t.Table
+		}
+		log.Warn("the target has triggers (--allow-triggers): those on tables the replay writes fire again for rows the binlog already holds",
+			slog.String("triggers", strings.Join(names, ", ")))
 	}
 	if !a.dryRun {
 		sum.print(os.Stderr)
@@ -316,16 +343,6 @@ func hasFile(files []string, base string) bool {
 	}
 	return false
 }
-
-// discardSink counts nothing itself: restore.Run's Stats do.
-type discardSink struct{}
-
-func (discardSink) Session(context.Context, []string) error          { return nil }
-func (discardSink) Begin(context.Context, restore.TxnInfo) error     { return nil }
-func (discardSink) Write(context.Context, []byte) error              { return nil }
-func (discardSink) Commit(context.Context, restore.TxnSummary) error { return nil }
-func (discardSink) Rollback(context.Context) error                   { return nil }
-func (discardSink) Close() error                                     { return nil }
 
 type summary struct {
 	origin  string

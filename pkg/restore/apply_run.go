@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
+
 	"github.com/pitr-tool/pitr/pkg/binlog"
 	"github.com/pitr-tool/pitr/pkg/mysqlconn"
 )
@@ -75,13 +77,18 @@ func Apply(ctx context.Context, cfg ApplyConfig) (ApplyResult, error) {
 			failures, wait = 0, first
 		}
 		retry := attempt > 0 || !errors.Is(err, errConnect) // a first connect that fails is a setup error
+		lost := mysqlconn.IsConnLost(err)
 		if !retry || cfg.Checkpoint == nil || cfg.DryRun != nil || ctx.Err() != nil ||
-			!mysqlconn.IsConnLost(err) || failures >= cfg.Retries {
+			!lost && !Retryable(err) || failures >= cfg.Retries {
 			return res, &ApplyError{Committed: res.Committed, LastCommitted: res.Last, Err: err}
 		}
 		failures++
 		res.Reconnects++
-		log.Warn("connection to the target lost; reconnecting", slog.Int("attempt", failures),
+		what := "connection to the target lost; reconnecting"
+		if !lost {
+			what = "the target gave up a transaction (deadlock or lock wait); resuming from the checkpoint"
+		}
+		log.Warn(what, slog.Int("attempt", failures),
 			slog.Int("of", cfg.Retries), slog.Duration("wait", wait), slog.String("error", err.Error()))
 		if err := sleepCtx(ctx, wait); err != nil {
 			return res, &ApplyError{Committed: res.Committed, LastCommitted: res.Last, Err: err}
@@ -91,6 +98,14 @@ func Apply(ctx context.Context, cfg ApplyConfig) (ApplyResult, error) {
 }
 
 var errConnect = errors.New("connect to the target")
+
+// Retryable reports whether err is a server error that says "try the transaction again":
+// a deadlock (1213) or a lock wait timeout (1205). The transaction is rolled back and run again
+// from the checkpoint, as after a lost connection; no other statement error is ever retried.
+func Retryable(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && (me.Number == 1213 || me.Number == 1205)
+}
 
 // checkpointLockWait is how long a run waits for the session of a dead one to end.
 const checkpointLockWait = 60 * time.Second

@@ -28,6 +28,11 @@ type RenderOptions struct {
 	// NoForeignKeyChecks keeps foreign_key_checks=0 for the whole session, whatever the source
 	// session had: a table rebuilt alone (--with-backup-data) references tables that are not there.
 	NoForeignKeyChecks bool
+	// BeforeImage finds each updated or deleted row by every column its before image holds,
+	// not only by its primary key, so that an apply that checks found rows also stops where the
+	// target's row differs from the source's in any column. Updates and deletes are then one
+	// row per statement.
+	BeforeImage bool
 }
 
 // SessionStatements are the settings under which rendered literals mean exactly the stored
@@ -62,8 +67,10 @@ const (
 // one table into multi-row INSERTs, and consecutive updates and deletes by an integer key into
 // multi-row UPDATEs and DELETEs (see keyedBatch).
 type Renderer struct {
-	opts RenderOptions
-	sink Sink
+	opts  RenderOptions
+	sink  Sink
+	rows  RowSink // sink, when it checks row counts
+	where int     // where the last appendUpdate or appendDelete put its WHERE
 
 	stmt        []byte
 	pending     *binlog.TableMap // table of the INSERT in stmt, nil if none
@@ -87,7 +94,16 @@ func NewRenderer(sink Sink, opts RenderOptions) *Renderer {
 	if opts.MaxPacket <= 0 {
 		opts.MaxPacket = 64 << 20
 	}
-	return &Renderer{opts: opts, sink: sink, fkOff: opts.NoForeignKeyChecks}
+	rs, _ := sink.(RowSink)
+	return &Renderer{opts: opts, sink: sink, rows: rs, fkOff: opts.NoForeignKeyChecks}
+}
+
+// writeRows writes a row statement that changes n rows, with the offset of its WHERE.
+func (r *Renderer) writeRows(ctx context.Context, stmt []byte, n, where int) error {
+	if r.rows != nil {
+		return r.rows.WriteRows(ctx, stmt, RowCheck{Rows: int64(n), Where: where})
+	}
+	return r.sink.Write(ctx, stmt)
 }
 
 // limit leaves room for the protocol header and the client's own framing.
@@ -186,7 +202,7 @@ func (r *Renderer) change(ctx context.Context, kind binlog.RowsKind, tm *binlog.
 		if err != nil {
 			return err
 		}
-		return r.emit(ctx)
+		return r.emit(ctx, 1, r.where)
 	}
 	return fmt.Errorf("unknown row change kind %v", kind)
 }
@@ -248,21 +264,24 @@ func (r *Renderer) appendUpdate(b []byte, tm *binlog.TableMap, before, after []b
 	if n == 0 {
 		return b, fmt.Errorf("table %s: update row with an empty after image", tm)
 	}
-	return appendWhere(b, tm, before, r.mode)
+	r.where = len(b)
+	return appendWhere(b, tm, before, r.mode, r.opts.BeforeImage)
 }
 
 // appendDelete writes the single-row DELETE.
 func (r *Renderer) appendDelete(b []byte, tm *binlog.TableMap, before []binlog.Value) ([]byte, error) {
 	b = append(b, "DELETE FROM "...)
 	b = r.appendTable(b, tm)
-	return appendWhere(b, tm, before, r.mode)
+	r.where = len(b)
+	return appendWhere(b, tm, before, r.mode, r.opts.BeforeImage)
 }
 
-func (r *Renderer) emit(ctx context.Context) error {
+// emit writes r.stmt, which changes n rows.
+func (r *Renderer) emit(ctx context.Context, n, where int) error {
 	if len(r.stmt) > r.limit() {
 		return fmt.Errorf("%w: a %d-byte statement for one row, limit %d", ErrRowTooLarge, len(r.stmt), r.opts.MaxPacket)
 	}
-	return r.sink.Write(ctx, r.stmt)
+	return r.writeRows(ctx, r.stmt, n, where)
 }
 
 func rowTooLarge(tm *binlog.TableMap, n, limit int) error {
@@ -351,7 +370,7 @@ func (r *Renderer) Flush(ctx context.Context) error {
 		return r.flushKeyed(ctx)
 	}
 	r.pending = nil
-	return r.sink.Write(ctx, r.stmt)
+	return r.writeRows(ctx, r.stmt, r.pendRows, 0)
 }
 
 func (r *Renderer) appendTable(b []byte, tm *binlog.TableMap) []byte {
@@ -362,10 +381,11 @@ func (r *Renderer) appendTable(b []byte, tm *binlog.TableMap) []byte {
 }
 
 // appendWhere identifies the before-image row: by its primary key when the binlog names one and
-// the image holds it, otherwise by every column the image holds, compared NULL-safely.
-func appendWhere(b []byte, tm *binlog.TableMap, before []binlog.Value, compact litMode) ([]byte, error) {
+// the image holds it (unless all is set), otherwise by every column the image holds, compared
+// NULL-safely.
+func appendWhere(b []byte, tm *binlog.TableMap, before []binlog.Value, compact litMode, all bool) ([]byte, error) {
 	b = append(b, " WHERE "...)
-	usePK := len(tm.PrimaryKey) > 0
+	usePK := len(tm.PrimaryKey) > 0 && !all
 	for _, k := range tm.PrimaryKey {
 		if k >= len(before) || before[k].Kind == binlog.ValAbsent || before[k].Kind == binlog.ValNull {
 			usePK = false

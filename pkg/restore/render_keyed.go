@@ -39,6 +39,7 @@ type keyedBatch struct {
 
 	ids    []byte   // "k1,k2,..."
 	single []byte   // the first row as the single-row statement, written when the batch holds one row
+	swhere int      // where single's WHERE starts
 	cols   []int    // update: the SET columns, in order
 	forms  []byte   // update: per SET column, the literal form its arms share (0 = NULL so far)
 	arms   [][]byte // update: per SET column, " WHEN k THEN v" for each row
@@ -99,7 +100,7 @@ func cmpInt(a, b []byte) int {
 // pending one. It returns false when the row does not qualify at all; the caller then writes
 // it as a single statement.
 func (r *Renderer) keyed(ctx context.Context, kind binlog.RowsKind, tm *binlog.TableMap, before, after []binlog.Value) (bool, error) {
-	if r.opts.Batch < 2 {
+	if r.opts.Batch < 2 || r.opts.BeforeImage {
 		return false, nil
 	}
 	k, ok := keyOf(tm, before)
@@ -197,6 +198,7 @@ func (r *Renderer) startKeyed(kind binlog.RowsKind, tm *binlog.TableMap, k int, 
 	if err != nil {
 		return err
 	}
+	b.swhere = r.where
 	if len(b.single) > r.limit() {
 		return rowTooLarge(tm, len(b.single), r.opts.MaxPacket)
 	}
@@ -259,7 +261,7 @@ func (r *Renderer) flushKeyed(ctx context.Context) error {
 	kind := b.kind
 	b.kind = 0
 	if b.rows == 1 {
-		return r.sink.Write(ctx, b.single)
+		return r.writeRows(ctx, b.single, 1, b.swhere)
 	}
 	s := r.stmt[:0]
 	if kind == binlog.Delete {
@@ -280,6 +282,7 @@ func (r *Renderer) flushKeyed(ctx context.Context) error {
 			s = append(s, " END"...)
 		}
 	}
+	where := len(s)
 	s = append(s, " WHERE "...)
 	s = appendIdent(s, b.tm.Columns[b.key].Name)
 	s = append(s, " IN ("...)
@@ -290,5 +293,5 @@ func (r *Renderer) flushKeyed(ctx context.Context) error {
 	if len(s) != b.len {
 		return fmt.Errorf("internal error: %s: batch statement of %d bytes, %d expected", b.tm, len(s), b.len)
 	}
-	return r.emit(ctx)
+	return r.emit(ctx, b.rows, where)
 }

@@ -42,6 +42,22 @@ type Sink interface {
 	Close() error // flushes; returns the first deferred error
 }
 
+// RowCheck is what a row statement must change on the target.
+type RowCheck struct {
+	// Rows is how many rows the statement changes on the source: an INSERT inserts them, an
+	// UPDATE or DELETE must find exactly that many. Negative: nothing to check.
+	Rows int64
+	// Where is the offset of the statement's " WHERE " (0 for an INSERT), for messages.
+	Where int
+}
+
+// A RowSink is a Sink that can check row statements. The Renderer writes each INSERT, UPDATE
+// and DELETE through WriteRows when its Sink is one, and everything else through Write.
+type RowSink interface {
+	Sink
+	WriteRows(ctx context.Context, stmt []byte, c RowCheck) error
+}
+
 // SQLWriter is a Sink that prints SQL for review or for piping into a client.
 type SQLWriter struct {
 	w       *bufio.Writer
