@@ -286,8 +286,21 @@ func (a *applyFixture) testCrash(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		// Short enough that 12 runs stay inside the apply (each resumes where the last was killed).
-		time.Sleep(time.Duration(20+rng.IntN(150)) * time.Millisecond)
+		// Once the run has committed something (a busy machine may take a while to get
+		// there), at a random moment soon after: 12 runs stay inside the apply, each resuming
+		// where the last was killed.
+		prev := ""
+		if len(positions) > 0 {
+			prev = positions[len(positions)-1]
+		}
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			var pos string
+			tgt.DB.QueryRow("SELECT CONCAT(binlog_file, ':', binlog_pos) FROM pitr.checkpoint").Scan(&pos)
+			if pos != prev {
+				break
+			}
+		}
+		time.Sleep(time.Duration(rng.IntN(100)) * time.Millisecond)
 		cmd.Process.Kill() // SIGKILL
 		err := cmd.Wait()
 		noPassword(t, stdout.String(), stderr.String())

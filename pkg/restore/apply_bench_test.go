@@ -1,0 +1,93 @@
+package restore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/pitr-tool/pitr/internal/mariadbtest"
+	"github.com/pitr-tool/pitr/pkg/binlog"
+)
+
+// BenchmarkApply applies a binlog of small transactions (inserts, single and folded updates,
+// deletes, on a keyed and a keyless table) to a real MariaDB target, into a fresh database each
+// time, with the settings `pitr replay --target` uses. Rows/s is the figure to compare.
+func BenchmarkApply(b *testing.B) {
+	if testing.Short() {
+		b.Skip("starts MariaDB servers")
+	}
+	const txns = 3000
+	ctx := context.Background()
+	src := mariadbtest.Start(b, mariadbtest.Options{})
+	const schema = `CREATE TABLE %[1]s.k (id INT PRIMARY KEY, v INT NOT NULL, s VARCHAR(40));
+CREATE TABLE %[1]s.nk (x INT, y VARCHAR(10))`
+	src.Exec(b, "CREATE DATABASE bsrc;\n"+fmt.Sprintf(schema, "bsrc"))
+	if err := src.FlushBinlogs(ctx); err != nil {
+		b.Fatal(err)
+	}
+	for i := 1; i <= txns; i++ {
+		q := fmt.Sprintf("BEGIN; INSERT INTO bsrc.k VALUES (%d,%d,'row %d'),(%d,0,NULL); INSERT INTO bsrc.nk VALUES (%d,'n')", 2*i, i, i, 2*i+1, i%10)
+		if i%3 == 0 {
+			q += fmt.Sprintf("; UPDATE bsrc.k SET v = v + 1 WHERE id BETWEEN %d AND %d", 2*i-10, 2*i)
+		}
+		if i%5 == 0 {
+			q += fmt.Sprintf("; DELETE FROM bsrc.k WHERE id = %d; DELETE FROM bsrc.nk WHERE x = %d LIMIT 1", 2*i-7, i%10)
+		}
+		src.Exec(b, q+"; COMMIT")
+	}
+	if err := src.FlushBinlogs(ctx); err != nil {
+		b.Fatal(err)
+	}
+	files, err := src.BinlogFiles(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	files = files[1 : len(files)-1]
+	var size int64
+	for _, f := range files {
+		if st, err := os.Stat(f); err == nil {
+			size += st.Size()
+		}
+	}
+	tgt := mariadbtest.Start(b, mariadbtest.Options{NoBinlog: true})
+	cfg, err := mysql.ParseDSN(tgt.DSN(""))
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg.ClientFoundRows = true
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	db := sql.OpenDB(conn)
+	defer db.Close()
+	b.SetBytes(size)
+	b.ResetTimer()
+	var rows int64
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		name := fmt.Sprintf("b%d", i)
+		tgt.Exec(b, "CREATE DATABASE "+name+";\n"+fmt.Sprintf(schema, name))
+		rw, err := ParseRewrite([]string{"bsrc=" + name}, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		res, err := Apply(ctx, ApplyConfig{
+			Config:     Config{Render: RenderOptions{Batch: 100, MaxPacket: 16 << 20, Rewrite: rw}},
+			Connect:    func(ctx context.Context) (*sql.Conn, error) { return db.Conn(ctx) },
+			Open:       func(context.Context, binlog.Position) (binlog.Source, error) { return binlog.OpenFiles(files, binlog.FileOptions{}) },
+			Checkpoint: &Checkpoint{DB: "pitr", Table: "checkpoint", Name: name},
+			MaxBatch:   1 << 20,
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		rows += res.Inserts + res.Updates + res.Deletes
+	}
+	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+}
