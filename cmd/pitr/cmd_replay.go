@@ -30,6 +30,7 @@ type replayOptions struct {
 	only          []string
 	allowGaps     bool
 	skipStmts     bool
+	sourceTZ      string
 	batch         int
 	maxPacket     string
 	incident      incidentOptions // GTID and stop-before-drop flags: see incident_flags.go
@@ -52,6 +53,7 @@ func (o *replayOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&o.only, "only", nil, "keep only these row changes: insert,update,delete")
 	fs.BoolVar(&o.allowGaps, "allow-gaps", false, "replay even if the binlog file sequence has gaps")
 	fs.BoolVar(&o.skipStmts, "skip-statements", false, "leave out row changes logged as statements (binlog_format STATEMENT or MIXED) that pitr cannot replay exactly, instead of stopping at the first; the target then misses them")
+	fs.StringVar(&o.sourceTZ, "source-time-zone", "", "the source server's system time zone (`ZONE`: +02:00, a name the target knows, or SYSTEM when the target's is the same), for statements logged under time_zone SYSTEM")
 	fs.IntVar(&o.batch, "batch", 1, "fold up to `N` consecutive row changes of one kind into one statement: multi-row INSERT; UPDATE and DELETE by an integer key (updates: at most 20)")
 	fs.StringVar(&o.maxPacket, "max-allowed-packet", "64M", "longest statement to write, in bytes (K, M, G suffixes; with a target, at most its max_allowed_packet)")
 	o.incident.AddFlags(fs)
@@ -144,6 +146,7 @@ func (o replayOptions) config(log *slog.Logger) (binlog.Position, restore.Config
 	}
 	cfg.Render.Batch = o.batch
 	cfg.SkipStatements = o.skipStmts
+	cfg.SourceTimeZone = o.sourceTZ
 	mp, err := parseSize(o.maxPacket)
 	if err != nil || mp < 1024 || mp > 1<<30 {
 		return start, cfg, usagef(fmt.Errorf("--max-allowed-packet %q: want a size from 1K to 1G", o.maxPacket))
@@ -224,6 +227,9 @@ func runReplay(ctx context.Context, o replayOptions, g *globalOptions, args []st
 		attrs = append(attrs, slog.String("stopped", stats.StoppedAt))
 	} else if !stats.ReadTo.IsZero() {
 		attrs = append(attrs, slog.String("read_to", stats.ReadTo.String()))
+	}
+	if stats.Logged > 0 {
+		attrs = append(attrs, slog.Int64("statements_as_logged", stats.Logged))
 	}
 	if stats.Statements > 0 {
 		attrs = append(attrs, slog.Int64("statements_not_replayed", stats.Statements))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -27,8 +28,9 @@ func statementSource(t *testing.T, script string) (*mariadbtest.Server, []string
 	return src, files[len(files)-1:]
 }
 
-// TestStatementDMLStops: a row change logged as a statement inside a kept transaction stops
-// the run, naming the statement and its position, unless --skip-statements leaves it out.
+// TestStatementDMLStops: with a table filter, a row change logged as a statement inside a
+// kept transaction stops the run, naming the statement and its position, unless
+// --skip-statements leaves it out.
 func TestStatementDMLStops(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a MariaDB server")
@@ -36,13 +38,79 @@ func TestStatementDMLStops(t *testing.T) {
 	// MIXED logs a deterministic statement as it is.
 	_, files := statementSource(t, `CREATE TABLE app.t (id INT PRIMARY KEY, v INT);
 BEGIN; INSERT INTO app.t VALUES (1, 1); INSERT INTO app.t VALUES (2, UUID_SHORT() % 1000); COMMIT;`)
-	res := runPitr(t, append([]string{"replay"}, files...)...)
+	res := runPitr(t, append([]string{"replay", "-t", "app.t"}, files...)...)
 	wantFailure(t, res, exitError, filepath.Base(files[0])+":", "INSERT INTO app.t VALUES (1, 1)", "--skip-statements", "--stop-position")
 	if strings.Contains(body(res.stdout), "INSERT") { // the last comment, why the output ends, quotes it
 		t.Errorf("the stopped transaction reached the output:\n%s", res.stdout)
 	}
-	res = runPitr(t, append([]string{"replay", "--skip-statements"}, files...)...)
+	res = runPitr(t, append([]string{"replay", "-t", "app.t", "--skip-statements"}, files...)...)
 	if res.code != 0 || !strings.Contains(res.stderr, "--skip-statements") || !strings.Contains(res.stdout, "INSERT INTO `app`.`t`") || strings.Contains(res.stdout, "(1,1)") {
 		t.Errorf("--skip-statements: exit %d\nstderr: %s\nstdout: %s", res.code, res.stderr, res.stdout)
+	}
+}
+
+// statementWorkload needs every piece of session context a logged statement carries.
+const statementWorkload = `CREATE TABLE app.t (id INT PRIMARY KEY AUTO_INCREMENT, v VARCHAR(100), d DATETIME(6), ts TIMESTAMP(6) NULL, f DOUBLE, n BIGINT) CHARSET latin1;
+CREATE TABLE app.u (id INT PRIMARY KEY, v VARCHAR(100) CHARSET utf8mb4, k INT, UNIQUE KEY (k));
+CREATE TABLE other.o (id INT PRIMARY KEY, v INT);
+INSERT INTO app.u VALUES (1, 'one', 1), (2, 'two', 2), (3, 'three', 3);
+INSERT INTO other.o VALUES (1, 10), (2, 20);
+SET SESSION binlog_format = STATEMENT;
+SET sql_mode = 'PIPES_AS_CONCAT,STRICT_ALL_TABLES'; SET time_zone = '+03:00'; SET lc_time_names = 'de_DE';
+SET auto_increment_increment = 5, auto_increment_offset = 2; SET NAMES latin1;
+SET @a = 'h' || X'E9' || 'llo', @b = 1.5, @c = 12345678901234, @d = NULL, @e = CAST(2.25 AS DECIMAL(10,3)), @f = -5, @g = 1e300/7;
+BEGIN;
+INSERT INTO app.t (v, d, ts, f) VALUES (@a || 'x', NOW(6), NOW(6), RAND());
+INSERT INTO app.t (v, f, n) VALUES (DATE_FORMAT('2024-03-01', '%M'), @b + @c + @e + @f, UNIX_TIMESTAMP());
+UPDATE app.t SET n = LAST_INSERT_ID() WHERE id = LAST_INSERT_ID();
+INSERT INTO app.t (v, f) VALUES (CONCAT(@d, 'z'), @g);
+COMMIT;
+SET NAMES utf8mb4; SET time_zone = '-07:00';
+INSERT INTO app.t (v, d, ts) VALUES ('tz', '2024-06-01 12:00:00', '2024-06-01 12:00:00.5');
+SET INSERT_ID = 1000; INSERT INTO app.t (v) VALUES ('insert id');
+INSERT INTO app.t (v, f) VALUES ('seeded', RAND(42)), ('seeded2', RAND());
+SET sql_mode = DEFAULT, auto_increment_increment = 1, auto_increment_offset = 1;
+INSERT INTO app.t (v, n) SELECT CONCAT('copy ', v), k FROM app.u WHERE k < 3 ORDER BY id;
+UPDATE app.t JOIN app.u ON app.u.id = app.t.id - 1 SET app.t.n = app.u.k * 100, app.u.v = CONCAT(app.u.v, '!');
+DELETE app.t FROM app.t JOIN app.u ON app.u.k = app.t.n WHERE app.u.k = 2;
+REPLACE INTO app.u VALUES (3, 'replaced', 3);
+INSERT INTO app.u VALUES (1, 'dup', 9) ON DUPLICATE KEY UPDATE v = CONCAT(v, ' dup'), k = VALUES(k);
+SET SESSION binlog_format = MIXED;
+INSERT INTO app.t (v) VALUES (UUID());
+INSERT INTO app.t (v, d) VALUES ('plain', '2024-01-01');
+`
+
+// TestStatementReplay replays STATEMENT and MIXED format binlogs into a target whose system
+// time zone differs from the source's, through the SQL output and through apply; the tables
+// must end identical.
+func TestStatementReplay(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts MariaDB servers")
+	}
+	src, files := statementSource(t, statementWorkload)
+	for _, mode := range []string{"pipe"} {
+		t.Run(mode, func(t *testing.T) {
+			dst := mariadbtest.Start(t, mariadbtest.Options{NoBinlog: true, ExtraArgs: []string{"--default-time-zone=+09:00"}})
+			mustScript(t, dst, "CREATE DATABASE app; CREATE DATABASE other")
+			res := runPitr(t, append([]string{"replay", "--source-time-zone=+00:00"}, files...)...)
+			if res.code != 0 {
+				t.Fatalf("replay: exit %d: %s", res.code, res.stderr)
+			}
+			cmd := dst.Client(context.Background())
+			cmd.Stdin = strings.NewReader(res.stdout)
+			if msg, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("piping: %v\n%s\n%s", err, msg, res.stdout)
+			}
+			for _, tbl := range []string{"app.t", "app.u", "other.o"} {
+				wantSum, wantRows := tableRows(t, src.DB, tbl)
+				gotSum, gotRows := tableRows(t, dst.DB, tbl)
+				if wantSum != gotSum || strings.Join(wantRows, "\n") != strings.Join(gotRows, "\n") {
+					t.Errorf("%s differs:\nwant %s\n%s\ngot  %s\n%s", tbl, wantSum, strings.Join(wantRows, "\n"), gotSum, strings.Join(gotRows, "\n"))
+				}
+			}
+			if t.Failed() || os.Getenv("PITR_SHOW") != "" {
+				t.Log(res.stdout)
+			}
+		})
 	}
 }

@@ -74,8 +74,8 @@ func TestServerSource(t *testing.T) {
 		if got != want {
 			t.Errorf("streamed replay differs from the files':\n--- files\n%s\n--- stream\n%s", want, got)
 		}
-		if n := strings.Count(got, "\nCOMMIT;"); n != 9 { // 6 with rows, 3 DDL
-			t.Errorf("%d transactions, want 9:\n%s", n, got)
+		if n := strings.Count(got, "\nCOMMIT;"); n != 12 { // 6 with rows, 3 DDL, 3 account statements
+			t.Errorf("%d transactions, want 12:\n%s", n, got)
 		}
 	})
 

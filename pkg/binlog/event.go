@@ -15,16 +15,24 @@ import (
 type Kind int
 
 const (
-	KindOther    Kind = iota // nothing a replay needs (previous GTIDs, checkpoints, heartbeats...)
-	KindFormat               // Format_description
-	KindQuery                // Query (BEGIN, COMMIT, DDL, statement-based DML)
-	KindGTID                 // MySQL GTID / anonymous GTID / tagged GTID, MariaDB GTID: a transaction starts
-	KindXID                  // XID: a transaction commits
-	KindTableMap             // Table_map
-	KindRows                 // Write/Update/Delete rows
-	KindRotate               // Rotate: the server moved to another file
-	KindStop                 // Stop: the server shut down
-	KindIncident             // Incident: the server lost events here
+	KindOther      Kind = iota // nothing a replay needs (previous GTIDs, checkpoints, heartbeats...)
+	KindFormat                 // Format_description
+	KindQuery                  // Query (BEGIN, COMMIT, DDL, statement-based DML)
+	KindGTID                   // MySQL GTID / anonymous GTID / tagged GTID, MariaDB GTID: a transaction starts
+	KindXID                    // XID: a transaction commits
+	KindTableMap               // Table_map
+	KindRows                   // Write/Update/Delete rows
+	KindRotate                 // Rotate: the server moved to another file
+	KindStop                   // Stop: the server shut down
+	KindIncident               // Incident: the server lost events here
+	KindIntvar                 // Intvar: INSERT_ID or LAST_INSERT_ID for the next statement
+	KindRand                   // Rand: RAND() seeds for the next statement
+	KindUserVar                // User_var: a user variable the next statement reads
+	KindAnnotate               // MariaDB Annotate_rows, MySQL Rows_query: the statement behind the rows that follow
+	KindLoadBlock              // Begin_load_query (Load.Begin) or Append_block: LOAD DATA file contents
+	KindExecLoad               // Execute_load_query: a LOAD DATA statement over the blocks before it
+	KindDeleteFile             // Delete_file: a LOAD DATA that failed; its blocks are dropped
+	KindUnknown                // an event type pitr does not know, not marked ignorable
 )
 
 // Event is one decoded binlog event. It and everything it points to are valid only until the
@@ -35,14 +43,21 @@ type Event struct {
 	Header Header
 	Body   []byte // without header and checksum
 
-	Kind     Kind
-	Query    Query
-	GTID     GTID
-	XID      uint64
-	TableMap *TableMap
-	Rows     *Rows
-	Rotate   Position // next file and offset
-	Server   string   // server version, on KindFormat
+	Kind      Kind
+	Query     Query
+	GTID      GTID
+	XID       uint64
+	TableMap  *TableMap
+	Rows      *Rows
+	Rotate    Position // next file and offset
+	Server    string   // server version, on KindFormat
+	Intvar    Intvar
+	Rand      Rand
+	UserVar   *UserVar
+	Annotate  []byte // aliases the event body
+	Load      LoadBlock
+	ExecLoad  ExecLoad
+	LoadBegin bool // the LoadBlock is a Begin_load_query: a new file
 
 	owned []byte // the event's bytes when they are not the reader's buffer (see Prefetcher)
 }
@@ -58,6 +73,7 @@ type Query struct {
 	Schema string
 	SQL    []byte // aliases the event body
 	Code   uint16 // error code the statement ended with on the source
+	Ctx    QueryContext
 }
 
 // Keyword returns which transaction-control statement q is, if any.
@@ -173,6 +189,79 @@ func (d *decoder) decode(ev *Event, raw []byte, f *format) (err error) {
 		}
 		ev.Kind = KindQuery
 		ev.Query = Query{Schema: string(q.Schema), SQL: q.Query, Code: q.ErrorCode}
+		ev.Query.Ctx.Thread, ev.Query.Ctx.MariaDB = q.SlaveProxyID, f.mariaDB
+		if err := parseStatusVars(q.StatusVars, &ev.Query.Ctx); err != nil {
+			return err
+		}
+	case replication.EXECUTE_LOAD_QUERY_EVENT:
+		// A Query event's layout with 13 more post-header bytes: file id, where the file
+		// name is in the statement, and the duplicate handling.
+		if len(body) < 26 {
+			return fmt.Errorf("%w: execute load query event of %d bytes", ErrCorrupt, len(body))
+		}
+		dbLen := int(body[8])
+		varsLen := int(binary.LittleEndian.Uint16(body[11:]))
+		p := 26 + varsLen
+		if p+dbLen+1 > len(body) {
+			return fmt.Errorf("%w: execute load query event of %d bytes", ErrCorrupt, len(body))
+		}
+		ev.Kind = KindExecLoad
+		ev.Query = Query{Schema: string(body[p : p+dbLen]), SQL: body[p+dbLen+1:], Code: binary.LittleEndian.Uint16(body[9:])}
+		ev.Query.Ctx.Thread, ev.Query.Ctx.MariaDB = binary.LittleEndian.Uint32(body), f.mariaDB
+		if err := parseStatusVars(body[26:p], &ev.Query.Ctx); err != nil {
+			return err
+		}
+		ev.ExecLoad = ExecLoad{FileID: binary.LittleEndian.Uint32(body[13:]), NameStart: int(binary.LittleEndian.Uint32(body[17:])),
+			NameEnd: int(binary.LittleEndian.Uint32(body[21:])), Dup: body[25]}
+		if ev.ExecLoad.NameStart > ev.ExecLoad.NameEnd || ev.ExecLoad.NameEnd > len(ev.Query.SQL) {
+			return fmt.Errorf("%w: execute load query event: file name at %d-%d of a %d-byte statement", ErrCorrupt,
+				ev.ExecLoad.NameStart, ev.ExecLoad.NameEnd, len(ev.Query.SQL))
+		}
+	case replication.BEGIN_LOAD_QUERY_EVENT, replication.APPEND_BLOCK_EVENT:
+		if len(body) < 4 {
+			return fmt.Errorf("%w: %s of %d bytes", ErrCorrupt, t, len(body))
+		}
+		ev.Kind = KindLoadBlock
+		ev.LoadBegin = t == replication.BEGIN_LOAD_QUERY_EVENT
+		ev.Load = LoadBlock{FileID: binary.LittleEndian.Uint32(body), Data: body[4:]}
+	case replication.DELETE_FILE_EVENT:
+		if len(body) < 4 {
+			return fmt.Errorf("%w: delete file event of %d bytes", ErrCorrupt, len(body))
+		}
+		ev.Kind = KindDeleteFile
+		ev.Load = LoadBlock{FileID: binary.LittleEndian.Uint32(body)}
+	case replication.INTVAR_EVENT:
+		if len(body) < 9 {
+			return fmt.Errorf("%w: intvar event of %d bytes", ErrCorrupt, len(body))
+		}
+		if body[0] != 1 && body[0] != 2 {
+			return fmt.Errorf("%w: intvar event of type %d", ErrCorrupt, body[0])
+		}
+		ev.Kind = KindIntvar
+		ev.Intvar = Intvar{InsertID: body[0] == 2, Value: binary.LittleEndian.Uint64(body[1:])}
+	case replication.RAND_EVENT:
+		if len(body) < 16 {
+			return fmt.Errorf("%w: rand event of %d bytes", ErrCorrupt, len(body))
+		}
+		ev.Kind = KindRand
+		ev.Rand = Rand{Seed1: binary.LittleEndian.Uint64(body), Seed2: binary.LittleEndian.Uint64(body[8:])}
+	case replication.USER_VAR_EVENT:
+		u, err := decodeUserVar(body)
+		if err != nil {
+			return err
+		}
+		ev.Kind = KindUserVar
+		ev.UserVar = u
+	case replication.MARIADB_ANNOTATE_ROWS_EVENT:
+		ev.Kind = KindAnnotate
+		ev.Annotate = body
+	case replication.ROWS_QUERY_EVENT:
+		// One length byte that holds only the low bits of a long statement's length.
+		if len(body) < 1 {
+			return fmt.Errorf("%w: rows query event of %d bytes", ErrCorrupt, len(body))
+		}
+		ev.Kind = KindAnnotate
+		ev.Annotate = body[1:]
 	case replication.XID_EVENT:
 		if len(body) < 8 {
 			return fmt.Errorf("%w: XID event of %d bytes", ErrCorrupt, len(body))
@@ -242,8 +331,25 @@ func (d *decoder) decode(ev *Event, raw []byte, f *format) (err error) {
 	case replication.TRANSACTION_PAYLOAD_EVENT:
 		// Sources open payloads themselves (see payloadReader) and never hand one to decode.
 		return fmt.Errorf("%w: transaction payload event outside a source that reads payloads", ErrUnsupported)
+	case replication.LOAD_EVENT, replication.NEW_LOAD_EVENT, replication.CREATE_FILE_EVENT, replication.EXEC_LOAD_EVENT,
+		replication.SLAVE_EVENT, replication.XA_PREPARE_LOG_EVENT:
+		// Kinds pitr has no replay for: the old LOAD DATA events (servers before 5.0.3), and an
+		// XA PREPARE whose outcome is logged apart from it.
+		ev.Kind = KindUnknown
 	default:
 		ev.Kind = KindOther
+		if _, known := knownOther[t]; !known && ev.Header.Flags&replication.LOG_EVENT_IGNORABLE_F == 0 {
+			ev.Kind = KindUnknown
+		}
 	}
 	return nil
+}
+
+// knownOther are the event types that carry nothing a replay needs.
+var knownOther = map[replication.EventType]struct{}{
+	replication.START_EVENT_V3: {}, replication.PREVIOUS_GTIDS_EVENT: {}, replication.HEARTBEAT_EVENT: {},
+	replication.HEARTBEAT_LOG_EVENT_V2: {}, replication.IGNORABLE_EVENT: {}, replication.VIEW_CHANGE_EVENT: {},
+	replication.TRANSACTION_CONTEXT_EVENT: {}, replication.MARIADB_BINLOG_CHECKPOINT_EVENT: {},
+	replication.MARIADB_GTID_LIST_EVENT: {}, replication.MARIADB_START_ENCRYPTION_EVENT: {},
+	replication.UNKNOWN_EVENT: {},
 }

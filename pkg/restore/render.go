@@ -81,6 +81,7 @@ type Renderer struct {
 	cols        []int      // scratch: the columns an UPDATE sets
 	armCols     []int      // the row rendered in row for kb: its SET columns
 	armOff      []int      // and where each one's literal begins in row
+	sess        *session   // the target session's settings; nil: Flags tracks its own
 	fkOff       bool
 	uniqueOff   bool
 	mode        litMode // litCompact while a row too large in hex is rendered again
@@ -113,6 +114,15 @@ func (r *Renderer) limit() int { return r.opts.MaxPacket - 64 }
 func (r *Renderer) Flags(ctx context.Context, flags uint16) error {
 	fk := flags&flagNoForeignKeyChecks != 0 || r.opts.NoForeignKeyChecks
 	uq := flags&flagRelaxedUniqueCheck != 0
+	if r.sess != nil {
+		if r.sess.cur["foreign_key_checks"] == onOff(!fk) && r.sess.cur["unique_checks"] == onOff(!uq) {
+			return nil
+		}
+		if err := r.Flush(ctx); err != nil {
+			return err
+		}
+		return r.sess.set(ctx, "foreign_key_checks", onOff(!fk), "unique_checks", onOff(!uq))
+	}
 	if fk == r.fkOff && uq == r.uniqueOff {
 		return nil
 	}

@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/charset"
 
 	"github.com/pitr-tool/pitr/pkg/binlog"
 )
@@ -55,6 +57,9 @@ type Config struct {
 	// SchemaLoadErr says why a schema that was looked for (a backup's CREATE TABLE statements)
 	// could not be read; a table without column names is then an error that says so.
 	SchemaLoadErr error
+	// SourceTimeZone is the source server's system time zone, for statements logged under
+	// time_zone SYSTEM; "" stops at the first such statement.
+	SourceTimeZone string
 }
 
 // Stats counts what Run did.
@@ -63,6 +68,7 @@ type Stats struct {
 	Inserts, Updates, Deletes int64
 	Statements                int64 // statement-based events in kept transactions that were not replayed
 	DDL                       int64 // DDL statements written
+	Logged                    int64 // row-changing statements replayed as the source logged them
 	LastEnd                   binlog.Position
 	StoppedAt                 string          // why the replay stopped early, if it did
 	ReadTo                    binlog.Position // end of the last event read: where the binlogs ended, without a stop
@@ -93,6 +99,9 @@ func Run(ctx context.Context, src binlog.Source, sink Sink, cfg Config) (Stats, 
 		r.log = slog.New(slog.DiscardHandler)
 	}
 	r.ahead, _ = src.(lookahead)
+	r.sess = newSession(sink, cfg.Render.SessionStatements(), cfg.SourceTimeZone)
+	r.sess.noFK = cfg.Render.NoForeignKeyChecks
+	r.rend.sess = r.sess
 	if err := sink.Session(ctx, cfg.Render.SessionStatements()); err != nil {
 		return r.stats, err
 	}
@@ -125,6 +134,10 @@ type runner struct {
 	seenBegin bool
 	ddl       *ddlParser
 	catalog   *Catalog
+
+	sess  *session
+	pre   [][]byte // SETs of Intvar, Rand and User_var events, for the next statement
+	curDB string   // the target session's default database, "" until pitr sets one
 }
 
 func (r *runner) run(ctx context.Context) error {
@@ -243,6 +256,21 @@ func (r *runner) event(ctx context.Context, ev *binlog.Event) (stop bool, err er
 			return false, nil
 		}
 		return false, r.rows(ctx, ev)
+	case binlog.KindIntvar, binlog.KindRand, binlog.KindUserVar:
+		if r.state == txnSkipped {
+			return false, nil
+		}
+		set, err := preStatement(ev)
+		if err != nil {
+			return false, err
+		}
+		r.pre = append(r.pre, set)
+		return false, nil
+	case binlog.KindUnknown:
+		if r.state == txnSkipped {
+			return false, nil
+		}
+		return false, fmt.Errorf("%s event: pitr has no replay for this event type, and leaving it out would make the replay incomplete; stop before it with --stop-position %s", ev.Header.Type, ev.Pos)
 	case binlog.KindIncident:
 		if r.state == txnSkipped {
 			return false, nil
@@ -256,6 +284,8 @@ func (r *runner) event(ctx context.Context, ev *binlog.Event) (stop bool, err er
 func (r *runner) open(ctx context.Context, ev *binlog.Event) (stop bool, err error) {
 	r.info = TxnInfo{Start: ev.Pos, ServerID: ev.Header.ServerID}
 	r.sum = TxnSummary{}
+	r.sess.begin()
+	r.curDB = ""
 	if ev.Kind == binlog.KindGTID {
 		r.info.GTID = ev.GTID.String()
 		if ev.GTID.Anonymous {
@@ -342,12 +372,18 @@ func (r *runner) close(ctx context.Context, ev *binlog.Event, commit bool) error
 	st := r.state
 	r.state = txnNone
 	r.seenBegin = false
+	r.pre = r.pre[:0]
 	if st != txnBegun {
 		return nil
 	}
 	r.sum.End = ev.EndPosition()
 	r.stats.LastEnd = r.sum.End
 	if err := r.rend.Flush(ctx); err != nil {
+		return err
+	}
+	// Each transaction ends with pitr's settings (and the target's clock, for the checkpoint
+	// written with the COMMIT), as it began.
+	if err := r.sess.pitrs(ctx); err != nil {
 		return err
 	}
 	if !commit {
@@ -358,6 +394,7 @@ func (r *runner) close(ctx context.Context, ev *binlog.Event, commit bool) error
 	r.stats.Updates += r.sum.Updates
 	r.stats.Deletes += r.sum.Deletes
 	r.stats.DDL += r.sum.Statements
+	r.stats.Logged += r.sum.Logged
 	return r.sink.Commit(ctx, r.sum)
 }
 
@@ -382,19 +419,111 @@ func (r *runner) statement(ctx context.Context, ev *binlog.Event, ch *ddlChange,
 		return nil
 	}
 	if r.state == txnSkipped {
+		r.pre = r.pre[:0]
 		return nil
 	}
-	if r.seenBegin {
+	f := r.cfg.Filter
+	if f != nil && (len(f.Databases) > 0 || len(f.Tables) > 0 || len(f.Exclude) > 0 || len(f.Only) > 0) || r.cfg.Render.Rewrite != nil {
+		if !r.seenBegin {
+			r.log.Debug("statement not replayed", slog.String("pos", ev.Pos.String()), slog.String("sql", truncate(ev.Query.SQL, 120)))
+			return nil
+		}
 		if !r.cfg.SkipStatements {
-			return r.statementStop(ev, "pitr does not replay row changes logged as statements (binlog_format STATEMENT or MIXED) yet")
+			return r.statementStop(ev, "with a table filter pitr does not replay row changes logged as statements (binlog_format STATEMENT or MIXED) yet")
 		}
 		r.stats.Statements++
+		r.pre = r.pre[:0]
 		r.log.Warn("row changes logged as a statement are left out (--skip-statements): the target misses them",
 			slog.String("pos", ev.Pos.String()), slog.String("sql", truncate(ev.Query.SQL, 120)))
 		return nil
 	}
-	r.log.Debug("statement not replayed", slog.String("pos", ev.Pos.String()), slog.String("sql", truncate(ev.Query.SQL, 120)))
+	return r.emitStatement(ctx, ev)
+}
+
+// emitStatement replays a statement as the source ran it: under its session settings and
+// default database, after the values its Intvar, Rand and User_var events carried.
+func (r *runner) emitStatement(ctx context.Context, ev *binlog.Event) error {
+	stmt, err := verbatim(bytes.TrimSpace(ev.Query.SQL))
+	if err != nil {
+		return err
+	}
+	if err := r.statementSession(ctx, ev, true); err != nil {
+		return err
+	}
+	for _, p := range r.pre {
+		if err := r.sink.Write(ctx, p); err != nil {
+			return err
+		}
+	}
+	r.pre = r.pre[:0]
+	r.sum.Logged++
+	return r.sink.Write(ctx, stmt)
+}
+
+// statementSession begins the transaction if need be and sets the target session up for the
+// statement of ev: its settings, then its default database (use) when it has one.
+func (r *runner) statementSession(ctx context.Context, ev *binlog.Event, use bool) error {
+	if r.state == txnOpen {
+		if err := r.sink.Begin(ctx, r.info); err != nil {
+			return err
+		}
+		r.state = txnBegun
+	}
+	if err := r.rend.Flush(ctx); err != nil {
+		return err
+	}
+	if err := r.sess.statement(ctx, ev); err != nil {
+		return fmt.Errorf("%w; statement: %s", err, truncate(bytes.TrimSpace(ev.Query.SQL), 200))
+	}
+	if use && ev.Query.Schema != "" {
+		db, _ := r.cfg.Render.Rewrite.targetName(ev.Query.Schema, "")
+		if db != r.curDB {
+			if err := r.sink.Write(ctx, appendIdent([]byte("USE "), db)); err != nil {
+				return err
+			}
+			r.curDB = db
+		}
+	}
 	return nil
+}
+
+// preStatement renders an Intvar, Rand or User_var event as the SET that gives the next
+// statement the same value.
+func preStatement(ev *binlog.Event) ([]byte, error) {
+	switch ev.Kind {
+	case binlog.KindIntvar:
+		s := "SET LAST_INSERT_ID="
+		if ev.Intvar.InsertID {
+			s = "SET INSERT_ID="
+		}
+		return strconv.AppendUint([]byte(s), ev.Intvar.Value, 10), nil
+	case binlog.KindRand:
+		return fmt.Appendf(nil, "SET @@RAND_SEED1=%d, @@RAND_SEED2=%d", ev.Rand.Seed1, ev.Rand.Seed2), nil
+	}
+	u := ev.UserVar
+	b := appendIdent([]byte("SET @"), string(u.Name))
+	b = append(b, " := "...)
+	if !u.Null && u.Type == binlog.UserVarString {
+		c, err := charset.GetCollationByID(int(u.Collation))
+		if err != nil || c == nil {
+			return nil, fmt.Errorf("user variable @%s has collation %d, which pitr cannot name", u.Name, u.Collation)
+		}
+		b = append(b, '_')
+		b = append(b, c.CharsetName...)
+		b = append(b, ' ')
+		if len(u.Value) == 0 {
+			b = append(b, "''"...)
+		} else {
+			b = appendHex(b, u.Value)
+		}
+		b = append(b, " COLLATE "...)
+		return appendIdent(b, c.Name), nil
+	}
+	lit, err := u.Literal()
+	if err != nil {
+		return nil, err
+	}
+	return append(b, lit...), nil
 }
 
 // statementStop is the error for a statement in a kept transaction that pitr cannot replay
@@ -425,27 +554,20 @@ func (r *runner) emitDDL(ctx context.Context, ev *binlog.Event, ch *ddlChange) e
 	if err != nil {
 		return fmt.Errorf("%s: %w", ev.Pos, err)
 	}
-	if r.state == txnOpen {
-		if err := r.sink.Begin(ctx, r.info); err != nil {
-			return err
-		}
-		r.state = txnBegun
-	}
-	if err := r.rend.Flush(ctx); err != nil {
-		return err
-	}
 	// The database the statement ran in, for its unqualified names; not for CREATE and DROP
 	// DATABASE, which MariaDB logs in the database they create.
 	_, dbStmt := ch.node.(*ast.CreateDatabaseStmt)
 	if _, drop := ch.node.(*ast.DropDatabaseStmt); drop {
 		dbStmt = true
 	}
-	if ev.Query.Schema != "" && !dbStmt {
-		db, _ := r.cfg.Render.Rewrite.targetName(ev.Query.Schema, "")
-		if err := r.sink.Write(ctx, appendIdent([]byte("USE "), db)); err != nil {
-			return err
-		}
+	if err := r.statementSession(ctx, ev, !dbStmt); err != nil {
+		return err
 	}
+	if dbStmt {
+		// The target's default database may be the one dropped.
+		r.curDB = ""
+	}
+	r.pre = r.pre[:0]
 	r.sum.Statements++
 	return r.sink.Write(ctx, stmt)
 }
@@ -523,6 +645,9 @@ func (r *runner) rows(ctx context.Context, ev *binlog.Event) error {
 			return err
 		}
 		r.state = txnBegun
+	}
+	if err := r.sess.pitrs(ctx); err != nil {
+		return err
 	}
 	if err := r.rend.Flags(ctx, rows.Flags); err != nil {
 		return err

@@ -24,6 +24,7 @@ type TxnSummary struct {
 	End                       binlog.Position
 	Inserts, Updates, Deletes int64
 	Statements                int64 // DDL statements
+	Logged                    int64 // statements replayed as logged: the rows they change are not known
 }
 
 // Rows is the number of row changes.
@@ -163,10 +164,19 @@ func (s *SQLWriter) Write(_ context.Context, stmt []byte) error {
 
 // Commit implements Sink.
 func (s *SQLWriter) Commit(_ context.Context, sum TxnSummary) error {
-	if sum.Rows() == 0 && sum.Statements > 0 {
+	if sum.Rows() == 0 && sum.Logged == 0 && sum.Statements > 0 {
 		return s.write([]byte("COMMIT; -- DDL\n"))
 	}
 	b := append(s.line[:0], "COMMIT; -- "...)
+	if sum.Logged > 0 {
+		b = strconv.AppendInt(b, sum.Logged, 10)
+		b = append(b, " statements as logged"...)
+		if sum.Rows() == 0 {
+			s.line = append(b, '\n')
+			return s.write(s.line)
+		}
+		b = append(b, ", "...)
+	}
 	b = strconv.AppendInt(b, sum.Rows(), 10)
 	b = append(b, " rows ("...)
 	b = strconv.AppendInt(b, sum.Inserts, 10)

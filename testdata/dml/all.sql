@@ -6,32 +6,56 @@ SET unique_checks=1;
 
 -- mysql-bin.000002:371-500 committed 2024-01-01 00:00:00 UTC GTID 0-1-1 server 1
 BEGIN;
+SET TIMESTAMP=1704067200, @@session.pseudo_thread_id=5, @@session.explicit_defaults_for_timestamp=1, @@session.sql_mode='STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION', @@session.character_set_client=45, @@session.collation_connection=45, @@session.collation_server=45;
 CREATE DATABASE shop;
+SET NAMES utf8mb4;
+SET sql_mode='NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES';
+SET TIMESTAMP=DEFAULT;
 COMMIT; -- DDL
 
 -- mysql-bin.000002:500-627 committed 2024-01-01 00:00:00 UTC GTID 0-1-2 server 1
 BEGIN;
+SET TIMESTAMP=1704067200, @@session.pseudo_thread_id=5, @@session.explicit_defaults_for_timestamp=1, @@session.sql_mode='STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION', @@session.character_set_client=45, @@session.collation_connection=45, @@session.collation_server=45;
 CREATE DATABASE crm;
+SET NAMES utf8mb4;
+SET sql_mode='NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES';
+SET TIMESTAMP=DEFAULT;
 COMMIT; -- DDL
 
 -- mysql-bin.000002:627-903 committed 2024-01-01 00:00:00 UTC GTID 0-1-3 server 1
 BEGIN;
+SET TIMESTAMP=1704067200, @@session.pseudo_thread_id=5, @@session.explicit_defaults_for_timestamp=1, @@session.sql_mode='STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION', @@session.character_set_client=45, @@session.collation_connection=45, @@session.collation_server=45;
 CREATE TABLE shop.orders (id INT AUTO_INCREMENT PRIMARY KEY, customer INT NOT NULL, total DECIMAL(12,2) NOT NULL, note VARCHAR(100), created DATETIME(6) NOT NULL);
+SET NAMES utf8mb4;
+SET sql_mode='NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES';
+SET TIMESTAMP=DEFAULT;
 COMMIT; -- DDL
 
 -- mysql-bin.000002:903-1143 committed 2024-01-01 00:00:00 UTC GTID 0-1-4 server 1
 BEGIN;
+SET TIMESTAMP=1704067200, @@session.pseudo_thread_id=5, @@session.explicit_defaults_for_timestamp=1, @@session.sql_mode='STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION', @@session.character_set_client=45, @@session.collation_connection=45, @@session.collation_server=45;
 CREATE TABLE shop.order_items (order_id INT NOT NULL, sku VARCHAR(20) NOT NULL, qty INT NOT NULL, PRIMARY KEY (order_id, sku));
+SET NAMES utf8mb4;
+SET sql_mode='NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES';
+SET TIMESTAMP=DEFAULT;
 COMMIT; -- DDL
 
 -- mysql-bin.000002:1143-1299 committed 2024-01-01 00:00:00 UTC GTID 0-1-5 server 1
 BEGIN;
+SET TIMESTAMP=1704067200, @@session.pseudo_thread_id=5, @@session.explicit_defaults_for_timestamp=1, @@session.sql_mode='STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION', @@session.character_set_client=45, @@session.collation_connection=45, @@session.collation_server=45;
 CREATE TABLE shop.audit (msg VARCHAR(100));
+SET NAMES utf8mb4;
+SET sql_mode='NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES';
+SET TIMESTAMP=DEFAULT;
 COMMIT; -- DDL
 
 -- mysql-bin.000002:1299-1507 committed 2024-01-01 00:00:00 UTC GTID 0-1-6 server 1
 BEGIN;
+SET TIMESTAMP=1704067200, @@session.pseudo_thread_id=5, @@session.explicit_defaults_for_timestamp=1, @@session.sql_mode='STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION', @@session.character_set_client=45, @@session.collation_connection=45, @@session.collation_server=45;
 CREATE TABLE crm.customers (id INT PRIMARY KEY, name VARCHAR(50) NOT NULL, email VARCHAR(100));
+SET NAMES utf8mb4;
+SET sql_mode='NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES';
+SET TIMESTAMP=DEFAULT;
 COMMIT; -- DDL
 
 -- mysql-bin.000002:1507-1888 committed 2024-01-01 00:01:00 UTC GTID 0-1-7 server 1
@@ -63,7 +87,11 @@ COMMIT; -- 2 rows (0 inserted, 2 updated, 0 deleted)
 
 -- mysql-bin.000003:838-997 committed 2024-01-01 00:06:00 UTC GTID 0-1-11 server 1
 BEGIN;
+SET TIMESTAMP=1704067560, @@session.pseudo_thread_id=5, @@session.explicit_defaults_for_timestamp=1, @@session.sql_mode='STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION', @@session.character_set_client=45, @@session.collation_connection=45, @@session.collation_server=45;
 ALTER TABLE shop.audit ADD COLUMN at INT NULL;
+SET NAMES utf8mb4;
+SET sql_mode='NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES';
+SET TIMESTAMP=DEFAULT;
 COMMIT; -- DDL
 
 -- mysql-bin.000003:997-1258 committed 2024-01-01 00:07:00 UTC GTID 0-1-12 server 1
@@ -96,7 +124,11 @@ COMMIT; -- 1 rows (0 inserted, 0 updated, 1 deleted)
 
 -- mysql-bin.000004:904-1075 committed 2024-01-01 00:11:00 UTC GTID 0-1-17 server 1
 BEGIN;
+SET TIMESTAMP=1704067860, @@session.pseudo_thread_id=5, @@session.explicit_defaults_for_timestamp=1, @@session.sql_mode='STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION', @@session.character_set_client=45, @@session.collation_connection=45, @@session.collation_server=45;
 DROP TABLE `shop`.`order_items` /* generated by server */;
+SET NAMES utf8mb4;
+SET sql_mode='NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES';
+SET TIMESTAMP=DEFAULT;
 COMMIT; -- DDL
 
 -- mysql-bin.000004:1075-1374 committed 2024-01-01 00:12:00 UTC GTID 0-1-18 server 1

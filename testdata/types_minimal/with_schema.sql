@@ -6,11 +6,16 @@ SET unique_checks=1;
 
 -- mysql-bin.000002:371-518 committed 2023-11-14 22:13:20 UTC GTID 0-1-1 server 1
 BEGIN;
+SET TIMESTAMP=1700000000, @@session.pseudo_thread_id=5, @@session.explicit_defaults_for_timestamp=1, @@session.sql_mode='STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION', @@session.character_set_client=45, @@session.collation_connection=45, @@session.collation_server=45;
 CREATE DATABASE fx CHARACTER SET utf8mb4;
+SET NAMES utf8mb4;
+SET sql_mode='NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES';
+SET TIMESTAMP=DEFAULT;
 COMMIT; -- DDL
 
 -- mysql-bin.000002:518-1585 committed 2023-11-14 22:13:20 UTC GTID 0-1-2 server 1
 BEGIN;
+SET TIMESTAMP=1700000000, @@session.pseudo_thread_id=5, @@session.explicit_defaults_for_timestamp=1, @@session.sql_mode='STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION', @@session.character_set_client=45, @@session.collation_connection=45, @@session.collation_server=45;
 USE `fx`;
 CREATE TABLE types (
   id INT NOT NULL PRIMARY KEY,
@@ -28,36 +33,59 @@ CREATE TABLE types (
   bin BINARY(4), vb VARBINARY(300), bl BLOB, tb TINYBLOB, lb LONGBLOB,
   j JSON, g GEOMETRY, pt POINT
 ) ENGINE=InnoDB;
+SET NAMES utf8mb4;
+SET sql_mode='NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES';
+SET TIMESTAMP=DEFAULT;
 COMMIT; -- DDL
 
 -- mysql-bin.000002:1585-1822 committed 2023-11-14 22:13:20 UTC GTID 0-1-3 server 1
 BEGIN;
+SET TIMESTAMP=1700000000, @@session.pseudo_thread_id=5, @@session.explicit_defaults_for_timestamp=1, @@session.sql_mode='STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION', @@session.character_set_client=45, @@session.collation_connection=45, @@session.collation_server=45;
 USE `fx`;
 CREATE TABLE bytes (id INT PRIMARY KEY, vb VARBINARY(512), bl BLOB, l1 VARCHAR(300) CHARACTER SET latin1, u VARCHAR(100));
+SET NAMES utf8mb4;
+SET sql_mode='NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES';
+SET TIMESTAMP=DEFAULT;
 COMMIT; -- DDL
 
 -- mysql-bin.000002:1822-2000 committed 2023-11-14 22:13:20 UTC GTID 0-1-4 server 1
 BEGIN;
+SET TIMESTAMP=1700000000, @@session.pseudo_thread_id=5, @@session.explicit_defaults_for_timestamp=1, @@session.sql_mode='STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION', @@session.character_set_client=45, @@session.collation_connection=45, @@session.collation_server=45;
 USE `fx`;
 CREATE TABLE nokey (a VARCHAR(10), b INT, f FLOAT, n INT NULL);
+SET NAMES utf8mb4;
+SET sql_mode='NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES';
+SET TIMESTAMP=DEFAULT;
 COMMIT; -- DDL
 
 -- mysql-bin.000002:2000-2594 committed 2023-11-14 22:13:20 UTC GTID 0-1-5 server 1
 BEGIN;
+SET TIMESTAMP=1700000000, @@session.pseudo_thread_id=5, @@session.explicit_defaults_for_timestamp=1, @@session.sql_mode='STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION', @@session.character_set_client=45, @@session.collation_connection=45, @@session.collation_server=45;
 USE `fx`;
 CREATE TABLE fsp (id INT PRIMARY KEY, t0 TIME(0), t1 TIME(1), t2 TIME(2), t3 TIME(3), t4 TIME(4), t5 TIME(5), t6 TIME(6), d0 DATETIME(0), d1 DATETIME(1), d2 DATETIME(2), d3 DATETIME(3), d4 DATETIME(4), d5 DATETIME(5), d6 DATETIME(6), s0 TIMESTAMP(0) NULL DEFAULT NULL, s1 TIMESTAMP(1) NULL DEFAULT NULL, s2 TIMESTAMP(2) NULL DEFAULT NULL, s3 TIMESTAMP(3) NULL DEFAULT NULL, s4 TIMESTAMP(4) NULL DEFAULT NULL, s5 TIMESTAMP(5) NULL DEFAULT NULL, s6 TIMESTAMP(6) NULL DEFAULT NULL);
+SET NAMES utf8mb4;
+SET sql_mode='NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES';
+SET TIMESTAMP=DEFAULT;
 COMMIT; -- DDL
 
 -- mysql-bin.000002:2594-2846 committed 2023-11-14 22:13:20 UTC GTID 0-1-6 server 1
 BEGIN;
+SET TIMESTAMP=1700000000, @@session.pseudo_thread_id=5, @@session.explicit_defaults_for_timestamp=1, @@session.sql_mode='STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION', @@session.character_set_client=45, @@session.collation_connection=45, @@session.collation_server=45;
 USE `fx`;
 CREATE TABLE gen (id INT PRIMARY KEY, a INT, b VARCHAR(20), v INT AS (a * 2) VIRTUAL, s VARCHAR(40) AS (CONCAT(b, '!')) STORED, KEY (v));
+SET NAMES utf8mb4;
+SET sql_mode='NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES';
+SET TIMESTAMP=DEFAULT;
 COMMIT; -- DDL
 
 -- mysql-bin.000002:2846-3087 committed 2023-11-14 22:13:20 UTC GTID 0-1-7 server 1
 BEGIN;
+SET TIMESTAMP=1700000000, @@session.pseudo_thread_id=5, @@session.explicit_defaults_for_timestamp=1, @@session.sql_mode='STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION', @@session.character_set_client=45, @@session.collation_connection=45, @@session.collation_server=45;
 USE `fx`;
 CREATE TABLE geo_order (id INT PRIMARY KEY, g POINT, a VARCHAR(10) CHARACTER SET utf8mb4, b VARCHAR(10) CHARACTER SET latin1);
+SET NAMES utf8mb4;
+SET sql_mode='NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES';
+SET TIMESTAMP=DEFAULT;
 COMMIT; -- DDL
 
 -- mysql-bin.000002:3087-3444 committed 2023-11-14 22:13:20 UTC GTID 0-1-8 server 1
