@@ -14,7 +14,7 @@ BEGIN;
 SET TIMESTAMP=1700000000, @@session.pseudo_thread_id=5, @@session.explicit_defaults_for_timestamp=1, @@session.sql_mode='STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION', @@session.character_set_client=45, @@session.collation_connection=45, @@session.collation_server=45;
 CREATE DATABASE fx CHARACTER SET utf8mb4;
 SET NAMES utf8mb4;
-SET sql_mode='NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES';
+SET sql_mode='STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES';
 SET TIMESTAMP=DEFAULT;
 COMMIT; -- DDL
 
@@ -24,7 +24,7 @@ SET TIMESTAMP=1700000000, @@session.pseudo_thread_id=5, @@session.explicit_defau
 USE `fx`;
 CREATE TABLE nokey (a VARCHAR(10), b INT, f FLOAT, n INT NULL);
 SET NAMES utf8mb4;
-SET sql_mode='NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES';
+SET sql_mode='STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES';
 SET TIMESTAMP=DEFAULT;
 COMMIT; -- DDL
 
@@ -34,7 +34,7 @@ SET TIMESTAMP=1700000000, @@session.pseudo_thread_id=5, @@session.explicit_defau
 USE `fx`;
 CREATE TABLE gen (id INT PRIMARY KEY, a INT, b VARCHAR(20), v INT AS (a * 2) VIRTUAL, s VARCHAR(40) AS (CONCAT(b, '!')) STORED, KEY (v));
 SET NAMES utf8mb4;
-SET sql_mode='NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES';
+SET sql_mode='STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES';
 SET TIMESTAMP=DEFAULT;
 COMMIT; -- DDL
 
