@@ -17,15 +17,15 @@ import (
 // catalog.
 type ddlChange struct {
 	node    ast.StmtNode
-	spatial map[string]bool
-	schema  string     // the statement's default database
-	sql     []byte     // the statement as logged, trimmed
-	touches []tableRef // tables whose rows or definition it changes; Table "*" for a database
+	prep    *preparedDDL // the text the parser read, and what rewriting it took out
+	schema  string       // the statement's default database
+	sql     []byte       // the statement as logged, trimmed
+	touches []tableRef   // tables whose rows or definition it changes; Table "*" for a database
 }
 
 // looksLikeDDL matches statements that change tables or databases, so that one the parser cannot
 // read is never mistaken for one that changes nothing.
-var looksLikeDDL = regexp.MustCompile(`(?is)^(?:CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMPORARY\s+)?(?:TABLE|DATABASE|SCHEMA|(?:UNIQUE\s+|FULLTEXT\s+|SPATIAL\s+)?INDEX)|ALTER\s+(?:ONLINE\s+|IGNORE\s+)*TABLE|ALTER\s+(?:DATABASE|SCHEMA)|DROP\s+(?:TEMPORARY\s+)?(?:TABLE|DATABASE|SCHEMA|INDEX)|RENAME\s+TABLES?|TRUNCATE)\b`)
+var looksLikeDDL = regexp.MustCompile(`(?is)^(?:CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMPORARY\s+)?(?:TABLE|SEQUENCE|DATABASE|SCHEMA|(?:UNIQUE\s+|FULLTEXT\s+|SPATIAL\s+)?INDEX)|ALTER\s+(?:ONLINE\s+|IGNORE\s+)*TABLE|ALTER\s+(?:DATABASE|SCHEMA)|DROP\s+(?:TEMPORARY\s+)?(?:TABLE|SEQUENCE|DATABASE|SCHEMA|INDEX)|RENAME\s+TABLES?|TRUNCATE)\b`)
 
 var alterDatabase = regexp.MustCompile(`(?is)^ALTER\s+(?:DATABASE|SCHEMA)\b`)
 
@@ -36,21 +36,14 @@ func (d *ddlParser) change(schema string, stmt []byte) (*ddlChange, error) {
 	if !looksLikeDDL.MatchString(s) {
 		return nil, nil
 	}
-	spatial := map[string]bool{}
-	for _, m := range spatialAnywhere.FindAllStringSubmatch(s, -1) {
-		spatial[strings.ToLower(strings.ReplaceAll(m[2], "``", "`"))] = true
-	}
-	if len(spatial) > 0 {
-		s = spatialAnywhere.ReplaceAllString(s, "${1}blob")
-	}
-	node, err := d.p.ParseOneStmt(s, "", "")
+	node, prep, err := parseDDL(d.p, s)
 	if err != nil && alterDatabase.MatchString(s) {
 		return nil, nil // the forms the parser cannot read (UPGRADE DATA DIRECTORY NAME) change no charset
 	}
 	if err != nil {
 		return nil, fmt.Errorf("cannot parse DDL (%v): %s", firstLine(err.Error()), truncate(bytes.TrimSpace(stmt), 200))
 	}
-	ch := &ddlChange{node: node, spatial: spatial, schema: schema, sql: bytes.TrimSpace(stmt)}
+	ch := &ddlChange{node: node, prep: prep, schema: schema, sql: bytes.TrimSpace(stmt)}
 	ref := func(t *ast.TableName) tableRef {
 		db := t.Schema.O
 		if db == "" {
@@ -90,6 +83,12 @@ func (d *ddlParser) change(schema string, stmt []byte) (*ddlChange, error) {
 		ch.touches = []tableRef{ref(n.Table)}
 	case *ast.CreateDatabaseStmt:
 		ch.touches = []tableRef{{DB: n.Name.O, Table: "*"}}
+	case *ast.CreateSequenceStmt:
+		ch.touches = []tableRef{ref(n.Name)}
+	case *ast.DropSequenceStmt:
+		for _, t := range n.Sequences {
+			ch.touches = append(ch.touches, ref(t))
+		}
 	case *ast.AlterDatabaseStmt:
 		// Changes only the default of tables created later: tracked, not replayed.
 	case *ast.DropDatabaseStmt:
@@ -100,19 +99,24 @@ func (d *ddlParser) change(schema string, stmt []byte) (*ddlChange, error) {
 	return ch, nil
 }
 
-// spatialAnywhere is spatialColumn for one-line statements (ALTER TABLE ... ADD COLUMN g POINT).
-var spatialAnywhere = regexp.MustCompile("(?i)(`((?:[^`]|``)+)`\\s+)(geometry|point|linestring|polygon|multipoint|multilinestring|multipolygon|geometrycollection|geomcollection)\\b")
-
 // rewritten returns the statement with the tables the rewrite rules rename renamed, or nil when
 // none is. The text is the parser's rendering of the statement, not the original bytes.
 func (ch *ddlChange) rewritten(rw *Rewrite) ([]byte, error) {
 	if rw == nil {
 		return nil, nil
 	}
+	if ch.node == nil {
+		return nil, fmt.Errorf("cannot rename the tables of %s: the parser cannot read it", truncate(ch.sql, 200))
+	}
 	v := &renameVisitor{rw: rw, schema: ch.schema}
 	ch.node.Accept(v)
 	if !v.changed {
 		return nil, nil
+	}
+	if ch.prep != nil && ch.prep.changed {
+		// The parser read a rewritten text (MariaDB types, defaults...): restoring it would
+		// replay another statement than the one logged.
+		return nil, fmt.Errorf("cannot rename the tables of %s: pitr reads it only rewritten, and would replay the rewrite", truncate(ch.sql, 200))
 	}
 	var sb strings.Builder
 	if err := ch.node.Restore(format.NewRestoreCtx(format.DefaultRestoreFlags, &sb)); err != nil {
@@ -176,13 +180,15 @@ func (c *Catalog) apply(ctx context.Context, ch *ddlChange) error {
 		case n.Select != nil:
 			c.forget(key(r)) // columns from a query: unknown here
 		default:
-			def, err := newTableDef(n, ch.spatial, c.dbDefault(r.DB))
+			def, err := newTableDef(n, ch.prep, c.dbDefault(r.DB))
 			if err != nil {
 				return err
 			}
 			c.tables[key(r)] = def
 		}
-	case *ast.DropTableStmt:
+	case *ast.CreateSequenceStmt:
+		c.tables[key(ch.touches[0])] = sequenceDef()
+	case *ast.DropTableStmt, *ast.DropSequenceStmt:
 		for _, r := range ch.touches {
 			c.forget(key(r))
 		}
@@ -221,9 +227,15 @@ func (c *Catalog) apply(ctx context.Context, ch *ddlChange) error {
 		}
 		def = def.clone()
 		for _, spec := range n.Specs {
-			if err := def.alter(spec, ch.spatial); err != nil {
+			if err := def.alter(spec, ch.prep, c.dbDefault(ch.touches[0].DB)); err != nil {
 				return fmt.Errorf("ALTER TABLE %s: %w", k, err)
 			}
+		}
+		switch {
+		case ch.prep.versioning > 0:
+			def.addSystemVersioning()
+		case ch.prep.versioning < 0:
+			def.dropSystemVersioning()
 		}
 		c.tables[k] = def
 		if len(ch.touches) > 1 {
@@ -273,7 +285,37 @@ func (c *Catalog) lookup(key string) *tableDef {
 func (c *Catalog) forget(key string) {
 	for cat := c; cat != nil; cat = cat.next {
 		cat.tables[key] = nil
+		delete(cat.bad, key)
 	}
+}
+
+// alteredName finds the table an ALTER TABLE statement names, without the parser.
+var alteredName = regexp.MustCompile("(?is)^\\s*ALTER\\s+(?:ONLINE\\s+|IGNORE\\s+)*TABLE\\s+(?:IF\\s+EXISTS\\s+)?(`(?:[^`]|``)+`|[\\w$]+)(?:\\s*\\.\\s*(`(?:[^`]|``)+`|[\\w$]+))?")
+
+// unreadableDDL marks the table a CREATE or ALTER TABLE statement the parser cannot read
+// changes, so that its rows are not read with the definition from before it.
+func (c *Catalog) unreadableDDL(schema string, stmt []byte, err error) {
+	s := string(stripLeadingComments(stmt))
+	m := createdName.FindStringSubmatch(s)
+	if m == nil {
+		m = alteredName.FindStringSubmatch(s)
+	}
+	if m == nil {
+		return
+	}
+	db, table := schema, unquoteName(m[1])
+	if m[2] != "" {
+		db, table = table, unquoteName(m[2])
+	}
+	c.unreadable(db+"."+table, err)
+}
+
+// unreadable records that a statement changed a table in a way pitr could not follow: rows of
+// that table that need the catalogue are an error from here on, naming the statement.
+func (c *Catalog) unreadable(key string, err error) {
+	defer c.clearCaches()
+	c.forget(key)
+	c.markBad(key, err)
 }
 
 func (c *Catalog) move(from, to string) {
@@ -293,7 +335,12 @@ func (c *Catalog) clearCaches() {
 }
 
 // alter applies one ALTER TABLE clause to the column list.
-func (t *tableDef) alter(spec *ast.AlterTableSpec, spatial map[string]bool) error {
+func (t *tableDef) alter(spec *ast.AlterTableSpec, prep *preparedDDL, db dbDefault) error {
+	newColumn := func(col *ast.ColumnDef) columnDef {
+		cd := newColumnDef(col, prep)
+		t.defaultCharset(&cd)
+		return cd
+	}
 	place := func(cd columnDef, pos *ast.ColumnPosition) error {
 		at := len(t.columns)
 		if pos != nil {
@@ -325,7 +372,7 @@ func (t *tableDef) alter(spec *ast.AlterTableSpec, spatial map[string]bool) erro
 			if spec.IfNotExists && t.index(col.Name.Name.O) >= 0 {
 				continue
 			}
-			if err := place(newColumnDef(col, spatial), spec.Position); err != nil {
+			if err := place(newColumn(col), spec.Position); err != nil {
 				return err
 			}
 			if columnIsPK(col) {
@@ -353,7 +400,7 @@ func (t *tableDef) alter(spec *ast.AlterTableSpec, spatial map[string]bool) erro
 		if err != nil {
 			return err
 		}
-		cd := newColumnDef(spec.NewColumns[0], spatial)
+		cd := newColumn(spec.NewColumns[0])
 		pos := spec.Position
 		if pos == nil || pos.Tp == ast.ColumnPositionNone {
 			t.columns = append(t.columns[:i], append([]columnDef{cd}, t.columns[i:]...)...)
@@ -381,6 +428,33 @@ func (t *tableDef) alter(spec *ast.AlterTableSpec, spatial map[string]bool) erro
 			t.pk = pk
 		case ast.ConstraintUniq, ast.ConstraintUniqKey, ast.ConstraintUniqIndex:
 			t.addUnique(spec.Constraint)
+		}
+	case ast.AlterTableOption:
+		var cs, co string
+		convert, dflt := false, false
+		for _, o := range spec.Options {
+			switch o.Tp {
+			case ast.TableOptionCharset:
+				cs, dflt = o.StrValue, o.Default
+				convert = convert || o.UintValue == ast.TableOptionCharsetWithConvertTo
+			case ast.TableOptionCollate:
+				co = o.StrValue
+			}
+		}
+		if cs == "" && co == "" && !dflt {
+			return nil
+		}
+		cs, co = charsetAndCollation(cs, co)
+		if dflt && cs == "" {
+			// CHARACTER SET DEFAULT: the database's.
+			cs, co = db.charset, db.collation
+		}
+		if convert {
+			// To the database's default where pitr does not know it: charsets unknown, so
+			// text is neither checked nor quoted, only written as hex.
+			t.convertCharset(cs, co)
+		} else if cs != "" {
+			t.charset, t.collation = cs, co
 		}
 	case ast.AlterTableDropPrimaryKey:
 		t.pk = nil

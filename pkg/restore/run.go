@@ -405,11 +405,21 @@ func (r *runner) statement(ctx context.Context, ev *binlog.Event, ch *ddlChange,
 		return nil
 	}
 	if perr != nil {
+		r.catalog.unreadableDDL(ev.Query.Schema, ev.Query.SQL, fmt.Errorf("%s: %w", ev.Pos, perr))
 		return r.unparsedDDL(ctx, ev, perr)
 	}
 	if ch != nil {
 		if err := r.catalog.apply(ctx, ch); err != nil {
-			return err
+			if r.keepsAnyOf(ch.touches) {
+				return err
+			}
+			// Only a table the run does not keep: its rows are never read.
+			r.log.Warn("cannot follow DDL of a table the filter leaves out", slog.String("pos", ev.Pos.String()), slog.String("error", err.Error()))
+			for _, t := range ch.touches {
+				if t.Table != "*" {
+					r.catalog.unreadable(t.DB+"."+t.Table, fmt.Errorf("%s: %w", ev.Pos, err))
+				}
+			}
 		}
 		for _, t := range ch.touches {
 			if r.cfg.Filter.keepsAny(t) {
@@ -570,6 +580,15 @@ func (r *runner) emitDDL(ctx context.Context, ev *binlog.Event, ch *ddlChange) e
 	r.pre = r.pre[:0]
 	r.sum.Statements++
 	return r.sink.Write(ctx, stmt)
+}
+
+func (r *runner) keepsAnyOf(ts []tableRef) bool {
+	for _, t := range ts {
+		if r.cfg.Filter.keepsAny(t) {
+			return true
+		}
+	}
+	return false
 }
 
 // unparsedDDL handles a statement that looks like DDL but that the parser cannot read. With no

@@ -30,6 +30,9 @@ type Catalog struct {
 	source string
 	tables map[string]*tableDef // "db.table"; nil for a table a server said it does not have
 	dbs    map[string]dbDefault // default charsets of databases, from CREATE/ALTER DATABASE
+	// bad holds why a table's definition could not be read: an error only for a run that needs
+	// the table, so that one odd table in a dump never blocks the others.
+	bad    map[string]error
 	cache  map[*binlog.TableMap]*binlog.TableMap
 	parser *parser.Parser
 
@@ -79,7 +82,9 @@ func NewServerCatalog(name string, fetch func(ctx context.Context, db, table str
 
 type tableDef struct {
 	columns []columnDef
-	pk      []string // column names: DDL moves columns around
+	// charset and collation are the table's defaults, for columns added later without their own.
+	charset, collation string
+	pk                 []string // column names: DDL moves columns around
 	// uk is the first UNIQUE key whose columns are all NOT NULL: it finds a row as well as a
 	// primary key does, for tables without one.
 	uk     []string
@@ -97,7 +102,7 @@ func (t *tableDef) index(name string) int {
 
 func (t *tableDef) clone() *tableDef {
 	return &tableDef{columns: append([]columnDef(nil), t.columns...), pk: append([]string(nil), t.pk...),
-		uk: append([]string(nil), t.uk...), ukName: t.ukName}
+		uk: append([]string(nil), t.uk...), ukName: t.ukName, charset: t.charset, collation: t.collation}
 }
 
 // key is the columns that find a row: the primary key, or else the first NOT NULL unique key.
@@ -117,6 +122,10 @@ type columnDef struct {
 	flen      int // declared length in characters; -1 when not given
 	notNull   bool
 	charset   string // explicit or the table's default, utf8 spelled utf8mb3; "" if unknown
+	realType  string // a type the parser reads as another: "uuid", "inet6", "vector", "point"...
+	invisible bool
+	rowStart  bool // system versioning: the row's start and end times
+	rowEnd    bool
 	collation string // explicit or the table's default; "" for the charset's default
 	name      string
 	tp        byte // TiDB parser (MySQL) field type
@@ -162,7 +171,7 @@ func LoadSchema(ctx context.Context, path string) (*Catalog, error) {
 	} else if err := c.readStatements(ctx, p, path, ""); err != nil {
 		return nil, err
 	}
-	if len(c.tables) == 0 {
+	if len(c.tables) == 0 && len(c.bad) == 0 {
 		return nil, fmt.Errorf("%s: no CREATE TABLE statement found (want a mysqldump/mariadb-dump file, a mydumper folder or a MySQL Shell dump folder)", path)
 	}
 	return c, nil
@@ -178,6 +187,7 @@ func (c *Catalog) readStatements(ctx context.Context, p *parser.Parser, path, db
 	defer closeFn()
 	var stmt []byte
 	in := false
+	lineNo, startLine := 0, 0
 	for n := 0; ; n++ {
 		if n&1023 == 0 && ctx.Err() != nil {
 			return ctx.Err()
@@ -186,7 +196,7 @@ func (c *Catalog) readStatements(ctx context.Context, p *parser.Parser, path, db
 		// without being copied anywhere.
 		if !in {
 			if p, _ := br.Peek(32); !bytes.HasPrefix(p, []byte("CREATE TABLE")) && !bytes.HasPrefix(p, []byte("USE `")) &&
-				!bytes.HasPrefix(p, []byte("CREATE DATABASE")) &&
+				!bytes.HasPrefix(p, []byte("CREATE DATABASE")) && !bytes.HasPrefix(p, []byte("CREATE SEQUENCE")) &&
 				!bytes.HasPrefix(p, []byte("-- ")) {
 				if err := skipLine(br); err != nil {
 					if err == io.EOF {
@@ -197,6 +207,7 @@ func (c *Catalog) readStatements(ctx context.Context, p *parser.Parser, path, db
 				continue
 			}
 		}
+		lineNo = n + 1
 		head, long, err := peekLine(br, 64<<10)
 		if long {
 			err = skipLine(br)
@@ -205,8 +216,9 @@ func (c *Catalog) readStatements(ctx context.Context, p *parser.Parser, path, db
 		switch {
 		case in:
 			stmt = append(append(stmt, '\n'), line...)
-		case bytes.HasPrefix(line, []byte("CREATE TABLE")), bytes.HasPrefix(line, []byte("CREATE DATABASE")):
-			in, stmt = true, append(stmt[:0], line...)
+		case bytes.HasPrefix(line, []byte("CREATE TABLE")), bytes.HasPrefix(line, []byte("CREATE DATABASE")),
+			bytes.HasPrefix(line, []byte("CREATE SEQUENCE")):
+			in, stmt, startLine = true, append(stmt[:0], line...), lineNo
 		case bytes.HasPrefix(line, []byte("USE `")):
 			if name, ok := quotedAfter(line, "USE "); ok {
 				db = name
@@ -223,7 +235,10 @@ func (c *Catalog) readStatements(ctx context.Context, p *parser.Parser, path, db
 		if in && bytes.HasSuffix(bytes.TrimSpace(line), []byte(";")) {
 			in = false
 			if err := c.add(p, db, string(stmt)); err != nil {
-				return fmt.Errorf("%s: %w", path, err)
+				err = fmt.Errorf("%s:%d: %w", path, startLine, err)
+				if !c.addBad(db, string(stmt), err) {
+					return err
+				}
 			}
 		}
 		if err == io.EOF {
@@ -235,25 +250,23 @@ func (c *Catalog) readStatements(ctx context.Context, p *parser.Parser, path, db
 	}
 }
 
-// spatialColumn finds columns of spatial types, which the TiDB parser does not know: their
-// type is read here and the statement parsed with BLOB in its place (the binlog logs both the
-// same way but for the type code).
-var spatialColumn = regexp.MustCompile("(?im)^(\\s*`((?:[^`]|``)+)`\\s+)(geometry|point|linestring|polygon|multipoint|multilinestring|multipolygon|geometrycollection|geomcollection)\\b")
-
 func (c *Catalog) add(p *parser.Parser, db, stmt string) error {
-	spatial := map[string]bool{}
-	for _, m := range spatialColumn.FindAllStringSubmatch(stmt, -1) {
-		spatial[strings.ToLower(strings.ReplaceAll(m[2], "``", "`"))] = true
-	}
-	if len(spatial) > 0 {
-		stmt = spatialColumn.ReplaceAllString(stmt, "${1}blob")
-	}
-	node, err := p.ParseOneStmt(stmt, "", "")
+	node, prep, err := parseDDL(p, stmt)
 	if err != nil {
 		return fmt.Errorf("cannot parse %s: %v", truncate([]byte(stmt), 120), firstLine(err.Error()))
 	}
-	if cd, ok := node.(*ast.CreateDatabaseStmt); ok {
-		c.setDBDefault(cd.Name.O, cd.Options)
+	switch n := node.(type) {
+	case *ast.CreateDatabaseStmt:
+		c.setDBDefault(n.Name.O, n.Options)
+		return nil
+	case *ast.CreateSequenceStmt:
+		if n.Name.Schema.O != "" {
+			db = n.Name.Schema.O
+		}
+		if db == "" {
+			return fmt.Errorf("CREATE SEQUENCE %s: no database is named before it (USE or -- Current Database)", n.Name.Name.O)
+		}
+		c.tables[db+"."+n.Name.Name.O] = sequenceDef()
 		return nil
 	}
 	ct, ok := node.(*ast.CreateTableStmt)
@@ -266,12 +279,53 @@ func (c *Catalog) add(p *parser.Parser, db, stmt string) error {
 	if db == "" {
 		return fmt.Errorf("CREATE TABLE %s: no database is named before it (USE or -- Current Database)", ct.Table.Name.O)
 	}
-	t, err := newTableDef(ct, spatial, c.dbDefault(db))
+	t, err := newTableDef(ct, prep, c.dbDefault(db))
 	if err != nil {
 		return fmt.Errorf("table %s.%s: %w", db, ct.Table.Name.O, err)
 	}
 	c.tables[db+"."+ct.Table.Name.O] = t
+	delete(c.bad, db+"."+ct.Table.Name.O)
 	return nil
+}
+
+// createdName finds the table a CREATE TABLE or CREATE SEQUENCE statement names, without the
+// parser.
+var createdName = regexp.MustCompile("(?is)^\\s*CREATE\\s+(?:OR\\s+REPLACE\\s+)?(?:TEMPORARY\\s+)?(?:TABLE|SEQUENCE)\\s+(?:IF\\s+NOT\\s+EXISTS\\s+)?(`(?:[^`]|``)+`|[\\w$]+)(?:\\s*\\.\\s*(`(?:[^`]|``)+`|[\\w$]+))?")
+
+func unquoteName(s string) string {
+	if strings.HasPrefix(s, "`") && len(s) >= 2 {
+		return strings.ReplaceAll(s[1:len(s)-1], "``", "`")
+	}
+	return s
+}
+
+// addBad records that the table stmt creates cannot be read, and reports whether it could tell
+// which table that is (a CREATE DATABASE the parser cannot read only loses its default charset).
+func (c *Catalog) addBad(db, stmt string, err error) bool {
+	if strings.HasPrefix(strings.TrimSpace(stmt), "CREATE DATABASE") {
+		return true
+	}
+	m := createdName.FindStringSubmatch(stmt)
+	if m == nil {
+		return false
+	}
+	table := unquoteName(m[1])
+	if m[2] != "" {
+		db, table = table, unquoteName(m[2])
+	}
+	if db == "" {
+		return false
+	}
+	c.markBad(db+"."+table, err)
+	return true
+}
+
+func (c *Catalog) markBad(key string, err error) {
+	if c.bad == nil {
+		c.bad = map[string]error{}
+	}
+	c.bad[key] = err
+	delete(c.tables, key)
 }
 
 // read asks the server behind c for a table's definition, once.
@@ -287,7 +341,8 @@ func (c *Catalog) read(ctx context.Context, db, table string) error {
 	c.tables[key] = nil
 	if stmt != "" {
 		if err := c.add(c.parser, db, stmt); err != nil {
-			return fmt.Errorf("schema of %s from %s: %w", key, c.source, err)
+			// An error for the run only if a kept table needs this one.
+			c.markBad(key, fmt.Errorf("schema of %s from %s: %w", key, c.source, err))
 		}
 	}
 	return nil
@@ -309,10 +364,15 @@ func (c *Catalog) resolve(ctx context.Context, tm *binlog.TableMap) (*binlog.Tab
 	key := tm.Schema + "." + tm.Table
 	def, ok := c.tables[key]
 	if !ok && c.fetch != nil {
-		if err := c.read(ctx, tm.Schema, tm.Table); err != nil {
-			return nil, err
+		if _, bad := c.bad[key]; !bad {
+			if err := c.read(ctx, tm.Schema, tm.Table); err != nil {
+				return nil, err
+			}
+			def, ok = c.tables[key]
 		}
-		def = c.tables[key]
+	}
+	if err := c.bad[key]; !ok && err != nil {
+		return nil, fmt.Errorf("table %s: pitr cannot read its definition: %w", tm, err)
 	}
 	if def == nil {
 		return c.next.resolve(ctx, tm)
@@ -325,9 +385,10 @@ func (c *Catalog) resolve(ctx context.Context, tm *binlog.TableMap) (*binlog.Tab
 	out.Columns = append([]binlog.Column(nil), tm.Columns...)
 	for i := range out.Columns {
 		bc, sc := &out.Columns[i], def.columns[i]
-		if !typesAgree(bc.Type, sc.tp) || bc.SignKnown && bc.Unsigned != sc.unsigned && isIntType(sc.tp) {
+		vector := sc.realType == "vector" && (bc.Type == mysql.MYSQL_TYPE_VECTOR || bc.Type == mysql.MYSQL_TYPE_VARCHAR)
+		if !vector && !typesAgree(bc.Type, sc.tp) || bc.SignKnown && bc.Unsigned != sc.unsigned && isIntType(sc.tp) {
 			return nil, fmt.Errorf("%w: table %s column %d is %s in the binlog but `%s` %s in %s (binlog: %s; schema: %s); wrong schema file, or DDL outside the window?",
-				ErrSchemaMismatch, tm, i+1, typeName(bc.Type), sc.name, ptypes.TypeStr(sc.tp), c.source, binlogTypes(tm), def.describe())
+				ErrSchemaMismatch, tm, i+1, typeName(bc.Type), sc.name, sc.typeName(), c.source, binlogTypes(tm), def.describe())
 		}
 		if bc.Collation != 0 && sc.charset != "" && isTextType(sc.tp) && !isEnumSet(bc.Type) {
 			if cs := columnCharset(tm, bc); cs != "" && cs != sc.charset {
@@ -347,6 +408,9 @@ func (c *Catalog) resolve(ctx context.Context, tm *binlog.TableMap) (*binlog.Tab
 		}
 		bc.Name = sc.name
 		bc.Generated = sc.generated
+		if !tm.HasNames {
+			bc.Invisible = sc.invisible
+		}
 		if !bc.SignKnown {
 			bc.Unsigned, bc.SignKnown = sc.unsigned, true
 		}
@@ -456,16 +520,29 @@ func binlogTypes(tm *binlog.TableMap) string {
 func (t *tableDef) describe() string {
 	names := make([]string, len(t.columns))
 	for i, c := range t.columns {
-		names[i] = c.name + " " + ptypes.TypeStr(c.tp)
+		names[i] = c.name + " " + c.typeName()
 	}
 	return strings.Join(names, ", ")
 }
 
-func newColumnDef(col *ast.ColumnDef, spatial map[string]bool) columnDef {
+// typeName is the column's type as its CREATE TABLE names it.
+func (c *columnDef) typeName() string {
+	if c.realType != "" {
+		return c.realType
+	}
+	return ptypes.TypeStr(c.tp)
+}
+
+func newColumnDef(col *ast.ColumnDef, prep *preparedDDL) columnDef {
 	cd := columnDef{name: col.Name.Name.O, tp: col.Tp.GetType(), unsigned: tmysql.HasUnsignedFlag(col.Tp.GetFlag()), elems: col.Tp.GetElems(),
 		flen: col.Tp.GetFlen()}
-	if spatial[strings.ToLower(cd.name)] {
+	ex := prep.extra(cd.name)
+	cd.realType, cd.invisible, cd.rowStart, cd.rowEnd = ex.realType, ex.invisible, ex.rowStart, ex.rowEnd
+	switch {
+	case spatialTypes[ex.realType]:
 		cd.tp = tmysql.TypeGeometry
+	case ex.realType == "vector":
+		cd.tp, cd.flen = tmysql.TypeVarchar, -1 // MariaDB logs VARBINARY(4n), MySQL its VECTOR type
 	}
 	for _, o := range col.Options {
 		switch o.Tp {
@@ -482,6 +559,9 @@ func newColumnDef(col *ast.ColumnDef, spatial map[string]bool) columnDef {
 		}
 	}
 	cd.charset, cd.collation = charsetAndCollation(col.Tp.GetCharset(), co)
+	if cd.realType == "vector" {
+		cd.charset, cd.collation = "binary", "binary"
+	}
 	return cd
 }
 
@@ -546,10 +626,10 @@ func pkColumns(con *ast.Constraint) ([]string, error) {
 	return pk, nil
 }
 
-func newTableDef(ct *ast.CreateTableStmt, spatial map[string]bool, db dbDefault) (*tableDef, error) {
+func newTableDef(ct *ast.CreateTableStmt, prep *preparedDDL, db dbDefault) (*tableDef, error) {
 	t := &tableDef{}
 	for _, col := range ct.Cols {
-		t.columns = append(t.columns, newColumnDef(col, spatial))
+		t.columns = append(t.columns, newColumnDef(col, prep))
 		if columnIsPK(col) {
 			t.pk = []string{col.Name.Name.O}
 		}
@@ -573,16 +653,79 @@ func newTableDef(ct *ast.CreateTableStmt, spatial map[string]bool, db dbDefault)
 	}
 	// Text columns without a charset of their own have the table's, and a table without one
 	// the database's; BINARY, VARBINARY and BLOB report "binary" from the parser.
-	tableCS, tableCO := tableCharset(ct.Options)
-	if tableCS == "" {
-		tableCS, tableCO = db.charset, db.collation
+	t.charset, t.collation = tableCharset(ct.Options)
+	if t.charset == "" {
+		t.charset, t.collation = db.charset, db.collation
 	}
 	for i := range t.columns {
-		if c := &t.columns[i]; c.charset == "" && isTextType(c.tp) {
-			c.charset, c.collation = tableCS, tableCO
-		}
+		t.defaultCharset(&t.columns[i])
+	}
+	if prep.versioning > 0 {
+		t.addSystemVersioning()
 	}
 	return t, nil
+}
+
+// sequenceDef is the table a MariaDB sequence is: its row events carry these eight columns.
+func sequenceDef() *tableDef {
+	col := func(name string, tp byte, unsigned bool) columnDef {
+		return columnDef{name: name, tp: tp, flen: -1, notNull: true, unsigned: unsigned}
+	}
+	return &tableDef{columns: []columnDef{
+		col("next_not_cached_value", tmysql.TypeLonglong, false), col("minimum_value", tmysql.TypeLonglong, false),
+		col("maximum_value", tmysql.TypeLonglong, false), col("start_value", tmysql.TypeLonglong, false),
+		col("increment", tmysql.TypeLonglong, false), col("cache_size", tmysql.TypeLonglong, true),
+		col("cycle_option", tmysql.TypeTiny, true), col("cycle_count", tmysql.TypeLonglong, false),
+	}}
+}
+
+// addSystemVersioning gives a table WITH SYSTEM VERSIONING the row_start and row_end columns
+// MariaDB adds, invisible, after the others, unless the table names its own.
+func (t *tableDef) addSystemVersioning() {
+	for _, c := range t.columns {
+		if c.rowStart {
+			return
+		}
+	}
+	t.columns = append(t.columns,
+		columnDef{name: "row_start", tp: tmysql.TypeTimestamp, flen: -1, notNull: true, invisible: true, rowStart: true},
+		columnDef{name: "row_end", tp: tmysql.TypeTimestamp, flen: -1, notNull: true, invisible: true, rowEnd: true})
+}
+
+// dropSystemVersioning removes the row_start and row_end columns.
+func (t *tableDef) dropSystemVersioning() {
+	var kept []columnDef
+	for _, c := range t.columns {
+		if !c.rowStart && !c.rowEnd {
+			kept = append(kept, c)
+		}
+	}
+	t.columns = kept
+}
+
+// defaultCharset gives a text column without a charset of its own the table's.
+func (t *tableDef) defaultCharset(c *columnDef) {
+	if c.charset == "" && isTextType(c.tp) {
+		c.charset, c.collation = t.charset, t.collation
+	}
+}
+
+// convertCharset is ALTER TABLE ... CONVERT TO CHARACTER SET: every text column takes the new
+// charset and collation, and the table's default too. A VARCHAR the new charset makes wider than
+// a row allows becomes MEDIUMTEXT, as the server does; TEXT of every size logs alike.
+func (t *tableDef) convertCharset(cs, co string) {
+	t.charset, t.collation = cs, co
+	info, _ := collation.CharsetByName(cs)
+	for i := range t.columns {
+		c := &t.columns[i]
+		if !isTextType(c.tp) || c.charset == "binary" {
+			continue
+		}
+		c.charset, c.collation = cs, co
+		if (c.tp == tmysql.TypeVarchar || c.tp == tmysql.TypeVarString) && info.Maxlen > 0 && c.flen*info.Maxlen > 65535 {
+			c.tp, c.flen = tmysql.TypeMediumBlob, -1
+		}
+	}
 }
 
 // tableCharset reads [DEFAULT] CHARSET and COLLATE table (or database) options.

@@ -52,8 +52,17 @@ func TestSchemaMinimalMetadata(t *testing.T) {
 	if strings.Contains(string(minimal), "`v`=") || strings.Contains(string(minimal), ",`v`,") {
 		t.Errorf("generated column v written")
 	}
-	// Without the schema the same binlog is refused, naming the table.
-	_, _, err = replayFixture(t, "types_minimal", binlog.Position{}, Config{})
+	// Without the schema, the CREATE TABLE statements in the binlog name the columns (GEOMETRY
+	// and POINT columns included)...
+	fromDDL, _, err := replayFixture(t, "types_minimal", binlog.Position{}, Config{})
+	if err != nil {
+		t.Fatalf("without --schema, from the binlog's own DDL: %v", err)
+	}
+	if statements(fromDDL) != statements(minimal) {
+		t.Errorf("replay from the binlog's DDL differs from the replay with the schema:\n%s", firstDiff([]byte(statements(fromDDL)), []byte(statements(minimal))))
+	}
+	// ...and a window that starts after them is refused, naming the table.
+	_, _, err = replayFixture(t, "types_minimal", binlog.Position{File: "mysql-bin.000002", Offset: 2000}, Config{})
 	if !errors.Is(err, ErrNoColumnNames) || !strings.Contains(err.Error(), "fx.types") {
 		t.Errorf("without --schema: %v", err)
 	}
