@@ -298,6 +298,9 @@ func runApply(ctx context.Context, o replayOptions, g *globalOptions, args []str
 	if res.StoppedAt != "" {
 		attrs = append(attrs, slog.String("stopped", res.StoppedAt))
 	}
+	if res.LeftOut > 0 {
+		attrs = append(attrs, slog.Int64("statements_left_out_by_filter", res.LeftOut))
+	}
 	if res.Statements > 0 {
 		attrs = append(attrs, slog.Int64("statements_not_replayed", res.Statements))
 	}

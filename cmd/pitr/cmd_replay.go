@@ -231,6 +231,9 @@ func runReplay(ctx context.Context, o replayOptions, g *globalOptions, args []st
 	if stats.Logged > 0 {
 		attrs = append(attrs, slog.Int64("statements_as_logged", stats.Logged))
 	}
+	if stats.LeftOut > 0 {
+		attrs = append(attrs, slog.Int64("statements_left_out_by_filter", stats.LeftOut))
+	}
 	if stats.Statements > 0 {
 		attrs = append(attrs, slog.Int64("statements_not_replayed", stats.Statements))
 	}

@@ -69,6 +69,7 @@ type Stats struct {
 	Statements                int64 // statement-based events in kept transactions that were not replayed
 	DDL                       int64 // DDL statements written
 	Logged                    int64 // row-changing statements replayed as the source logged them
+	LeftOut                   int64 // statements outside transactions (views, routines, accounts...) a filter left out
 	LastEnd                   binlog.Position
 	StoppedAt                 string          // why the replay stopped early, if it did
 	ReadTo                    binlog.Position // end of the last event read: where the binlogs ended, without a stop
@@ -432,30 +433,88 @@ func (r *runner) statement(ctx context.Context, ev *binlog.Event, ch *ddlChange,
 		r.pre = r.pre[:0]
 		return nil
 	}
+	if r.ddl == nil {
+		r.ddl = newDDLParser()
+	}
+	tables := r.ddl.tablesOf(ev.Query.Schema, ev.Query.SQL)
 	f := r.cfg.Filter
 	if f != nil && (len(f.Databases) > 0 || len(f.Tables) > 0 || len(f.Exclude) > 0 || len(f.Only) > 0) || r.cfg.Render.Rewrite != nil {
 		if !r.seenBegin {
-			r.log.Debug("statement not replayed", slog.String("pos", ev.Pos.String()), slog.String("sql", truncate(ev.Query.SQL, 120)))
+			// Not a row change (a view, routine, account, temporary table...): a whole-server
+			// replay needs it, a filtered one leaves it out and says how many.
+			r.stats.LeftOut++
+			r.pre = r.pre[:0]
+			r.log.Debug("statement left out by the filter", slog.String("pos", ev.Pos.String()), slog.String("sql", truncate(ev.Query.SQL, 120)))
+			return nil
+		}
+		why, keep := r.filterStatement(tables)
+		if keep {
+			return r.emitStatement(ctx, ev, tables)
+		}
+		if why == "" {
+			r.pre = r.pre[:0]
 			return nil
 		}
 		if !r.cfg.SkipStatements {
-			return r.statementStop(ev, "with a table filter pitr does not replay row changes logged as statements (binlog_format STATEMENT or MIXED) yet")
+			return r.statementStop(ev, why)
 		}
 		r.stats.Statements++
 		r.pre = r.pre[:0]
-		r.log.Warn("row changes logged as a statement are left out (--skip-statements): the target misses them",
+		r.log.Warn("statement left out (--skip-statements): the target misses its changes", slog.String("why", why),
 			slog.String("pos", ev.Pos.String()), slog.String("sql", truncate(ev.Query.SQL, 120)))
 		return nil
 	}
-	return r.emitStatement(ctx, ev)
+	return r.emitStatement(ctx, ev, tables)
+}
+
+// filterStatement decides a row-changing statement under a filter: keep it when it writes only
+// kept tables and reads no table left out; leave it out (why == "") when it writes no kept table;
+// otherwise why says what stops it.
+func (r *runner) filterStatement(st *stmtTables) (why string, keep bool) {
+	f := r.cfg.Filter
+	if st.unknown != "" {
+		return "the tables it changes cannot be known: " + st.unknown, false
+	}
+	var kept, out []string
+	for _, t := range st.writes {
+		if f.keepsAny(t) {
+			kept = append(kept, t.String())
+		} else {
+			out = append(out, t.String())
+		}
+	}
+	if len(kept) == 0 {
+		return "", false
+	}
+	if len(out) > 0 {
+		return fmt.Sprintf("it changes the kept %s and %s, which the filter leaves out", strings.Join(kept, ", "), strings.Join(out, ", ")), false
+	}
+	for _, t := range st.reads {
+		if !f.keepsAny(t) {
+			return fmt.Sprintf("it changes %s from %s, which the filter leaves out, so the target would compute other rows", strings.Join(kept, ", "), t), false
+		}
+	}
+	if f != nil && len(f.Only) > 0 {
+		return "--only selects row changes by kind, and a statement is not split into them", false
+	}
+	if r.cfg.Render.Rewrite != nil {
+		return "--rewrite-db and --rewrite-table do not rewrite the names inside a logged statement", false
+	}
+	return "", true
 }
 
 // emitStatement replays a statement as the source ran it: under its session settings and
 // default database, after the values its Intvar, Rand and User_var events carried.
-func (r *runner) emitStatement(ctx context.Context, ev *binlog.Event) error {
+func (r *runner) emitStatement(ctx context.Context, ev *binlog.Event, tables *stmtTables) error {
 	stmt, err := verbatim(bytes.TrimSpace(ev.Query.SQL))
 	if err != nil {
 		return err
+	}
+	if len(tables.nondet) > 0 {
+		// As mysqlbinlog does: the statement is what the source logged, and the target may
+		// compute other values or rows from it.
+		r.log.Warn("statement replayed as logged may give other results on the target", slog.String("because", strings.Join(tables.nondet, ", ")),
+			slog.String("pos", ev.Pos.String()), slog.String("sql", truncate(ev.Query.SQL, 120)))
 	}
 	if err := r.statementSession(ctx, ev, true); err != nil {
 		return err
@@ -544,7 +603,7 @@ func (r *runner) statementStop(ev *binlog.Event, why string) error {
 	if r.info.GTID != "" {
 		txn += " (GTID " + r.info.GTID + ")"
 	}
-	return fmt.Errorf("%s; statement in %s: %s; pass --skip-statements to leave such statements out (the target then misses their changes), or --stop-position %s to stop before this transaction",
+	return fmt.Errorf("cannot replay a statement under the filter: %s; statement in %s: %s; widen the filter (-t/-d) to every table it names, pass --skip-statements to leave such statements out (the target then misses their changes), or --stop-position %s to stop before this transaction",
 		why, txn, truncate(bytes.TrimSpace(ev.Query.SQL), 200), r.info.Start)
 }
 
