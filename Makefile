@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/pitr
 
-.PHONY: build test test-short fixtures golden charsets bench lint fuzz clean
+.PHONY: build test corpus-note test-short fixtures golden charsets bench lint fuzz clean
 
 # Quiet, so that `make build && bin/pitr replay ... > out.sql` leaves only SQL in out.sql.
 build:
@@ -11,13 +11,15 @@ build:
 # Everything, including the tests that start throwaway MariaDB servers. CI runs this. The first
 # line says once whether the binlog corpus is there (go test shows a skip only under -v); it
 # looks as pkg/binlog/corpus_test.go does: PITR_CORPUS, else shared/corpus beside a parent folder.
-test:
+test: corpus-note
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 15m ./...
+
+corpus-note:
 	@d="$${PITR_CORPUS:-}"; p="$$(pwd)"; while [ -z "$$d" ] && [ "$$p" != / ]; do p="$$(dirname "$$p")"; \
 	  if [ -d "$$p/shared/corpus" ]; then d="$$p/shared/corpus"; fi; done; \
 	  if [ -n "$$d" ]; then echo "binlog corpus: $$d (decoded by TestCorpus)"; \
 	  else echo "note: no binlog corpus (shared/corpus beside the checkout or a parent folder, or PITR_CORPUS): TestCorpus is skipped"; fi
-	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 15m ./...
 
 # Without the real-server tests.
 test-short:

@@ -25,6 +25,10 @@ func newExtractCmd() *cobra.Command {
 		Long: `Extract streams a table's CREATE TABLE and its rows out of a mysqldump or mariadb-dump file
 (plain or gzip, any size) or a mydumper folder, as SQL that rebuilds it in an empty server:
 the first step of an incident, without restoring the whole backup somewhere.`,
+		Example: `  # one table of a dump, to rebuild it in an empty server
+  pitr extract --from-backup dump.sql -t shop.orders > orders.sql
+  # two tables of a mydumper backup, straight into a server
+  pitr extract --from-backup /backups/mydumper-2026-11-29 -t shop.orders -t shop.customers | mariadb`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runExtract(cmd.Context(), o, cmd.OutOrStdout())

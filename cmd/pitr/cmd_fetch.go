@@ -36,6 +36,10 @@ names, byte for byte as the server has them, up to the server's position when fe
 (or for ever with --follow). The file the server is still writing is saved with the in-use flag
 set, as on the server's disk, until it ends. A rerun checks the last file in DIR, cuts off any
 torn event at its end, and continues it. The files feed pitr replay like any binlog files.`,
+		Example: `  # save every binlog the server has (rerun to continue)
+  pitr fetch --source-host db1 --source-user pitr --to /backup/binlogs
+  # from one file on, and keep streaming new events
+  pitr fetch --source-host db1 --source-user pitr --from mysql-bin.000042 --to /backup/binlogs --follow`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runFetch(cmd.Context(), o, g)

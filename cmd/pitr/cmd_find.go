@@ -55,6 +55,10 @@ func newFindCmd(g *globalOptions) *cobra.Command {
 RENAME and ALTER of the selected tables, transactions that delete or update more than --rows
 rows of one table, and the first and last transaction writing each table. Each line starts with
 FILE:START-END; START pastes into replay --stop-position to stop just before it.`,
+		Example: `  # the incident recipe (README): what happened since the backup, in database shop
+  pitr find --from-backup dump.sql -d shop --rows 100 mysql-bin.*
+  # one table in a time window, for scripts
+  pitr find -t shop.orders --timezone Asia/Seoul --start-datetime '2026-11-29 09:00:00' --stop-datetime '2026-11-29 12:00:00' --json mysql-bin.*`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usagef(errors.New("find needs at least one binlog file"))

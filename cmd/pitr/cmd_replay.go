@@ -71,6 +71,12 @@ func newReplayCmd(g *globalOptions) *cobra.Command {
 		Long: `Replay reads binlog files (or a server's .index file) in sequence order and prints each kept
 source transaction as BEGIN; ... COMMIT; with exact INSERT, UPDATE and DELETE statements,
 preceded by a comment naming its file:start-end, commit time and GTID.`,
+		Example: `  # the incident recipe (README): from where the backup ends to just before the DROP
+  pitr replay --from-backup dump.sql -t shop.orders -t shop.customers --stop-before-drop mysql-bin.* -o orders.sql
+  # rebuild the table from the dump alone, in an empty server
+  pitr replay --from-backup dump.sql --with-backup-data -t shop.orders --stop-before-drop mysql-bin.* -o orders.sql
+  # apply into a server, up to the start of the transaction pitr find named
+  pitr replay --from-backup dump.sql -t shop.member_kr --stop-position mysql-bin.000001:6301 --target-host db2 --target-user restore mysql-bin.*`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 && !connGiven(o.stream.source) {
 				return usagef(errors.New("replay needs at least one binlog file, or a --source server"))

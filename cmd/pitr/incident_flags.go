@@ -98,7 +98,8 @@ func (o incidentOptions) apply(cfg *restore.Config, start *binlog.Position, log 
 		} else {
 			// Not fatal: a binlog with its own column names needs none. A table without
 			// names stops the replay later, with this reason.
-			cfg.SchemaLoadErr = fmt.Errorf("the backup's CREATE TABLE statements could not be read: %w", err)
+			// One line: the parser quotes the statement, line breaks and all.
+			cfg.SchemaLoadErr = fmt.Errorf("the backup's CREATE TABLE statements could not be read: %s", strings.Join(strings.Fields(err.Error()), " "))
 			log.Warn("the backup's CREATE TABLE statements could not be read; tables whose binlog has no column names will stop the replay", "backup", schemaPath, "error", err)
 		}
 	}

@@ -229,9 +229,14 @@ func (f *finder) event(ctx context.Context, ev *binlog.Event) error {
 				if f.skip {
 					err = nil
 				} else if err = unparsedDDLError(f.opts.Filter, ev.Query.SQL, err); err == nil {
-					f.opts.Log.Warn("DDL the parser cannot read; it names no kept table", slog.String("pos", ev.Pos.String()), slog.String("sql", truncate(ev.Query.SQL, 200)))
-					f.found = append(f.found, Finding{What: "UNPARSED DDL", Start: f.tx.Start, End: ev.EndPosition(),
-						Time: f.tx.Time, GTID: f.tx.GTID, ServerID: f.tx.ServerID, SQL: truncate(bytes.TrimSpace(ev.Query.SQL), 200)})
+					if fl := f.opts.Filter; fl == nil || len(fl.Databases) == 0 && len(fl.Tables) == 0 {
+						// Every table is kept, so it may concern one: listed, as replay writes it.
+						f.opts.Log.Warn("DDL the parser cannot read; listed as UNPARSED DDL", slog.String("pos", ev.Pos.String()), slog.String("sql", truncate(ev.Query.SQL, 200)))
+						f.found = append(f.found, Finding{What: "UNPARSED DDL", Start: f.tx.Start, End: ev.EndPosition(),
+							Time: f.tx.Time, GTID: f.tx.GTID, ServerID: f.tx.ServerID, SQL: truncate(bytes.TrimSpace(ev.Query.SQL), 200)})
+					} else {
+						f.opts.Log.Warn("skipping DDL the parser cannot read; it names no kept table", slog.String("pos", ev.Pos.String()), slog.String("sql", truncate(ev.Query.SQL, 200)))
+					}
 				}
 				if err != nil {
 					return err
