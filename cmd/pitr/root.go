@@ -87,7 +87,7 @@ func newVersionCmd() *cobra.Command {
 		Use:     "version",
 		Short:   "Print the pitr version",
 		Example: "  pitr version",
-		Args:  cobra.NoArgs,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			_, err := fmt.Fprintln(cmd.OutOrStdout(), "pitr "+versionString())
 			return err
