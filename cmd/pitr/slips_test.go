@@ -186,7 +186,7 @@ func TestSlipNoColumnNames(t *testing.T) {
 	os.WriteFile(dump, []byte("-- MariaDB dump 10.19\n-- CHANGE MASTER TO MASTER_LOG_FILE='mysql-bin.000002', MASTER_LOG_POS=1507;\n"+
 		"--\n-- Current Database: `crm`\n--\n\nCREATE TABLE `customers` (\n  `id` int NOT NULL FROBNICATE\n);\n"), 0o644)
 	res = runPitr(t, append([]string{"replay", "-q", "--from-backup", dump}, files...)...)
-	wantFailure(t, res, exitError, append(fixes, "the backup's CREATE TABLE statements could not be read")...)
+	wantFailure(t, res, exitError, append(fixes, "its CREATE TABLE in "+dump+" cannot be read", "FROBNICATE")...)
 }
 
 // TestFindWindow (item 3): find reads the window replay reads.

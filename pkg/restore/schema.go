@@ -372,7 +372,13 @@ func (c *Catalog) resolve(ctx context.Context, tm *binlog.TableMap) (*binlog.Tab
 		}
 	}
 	if err := c.bad[key]; !ok && err != nil {
-		return nil, fmt.Errorf("table %s: pitr cannot read its definition: %w", tm, err)
+		// One line (the parser quotes the statement, line breaks and all), and for a binlog
+		// without names, the ways out.
+		msg := strings.Join(strings.Fields(err.Error()), " ")
+		if !tm.HasNames {
+			return nil, fmt.Errorf("table %s: %w (its CREATE TABLE in %s cannot be read: %s)", tm, ErrNoColumnNames, c.source, msg)
+		}
+		return nil, fmt.Errorf("table %s: pitr cannot read its definition: %s", tm, msg)
 	}
 	if def == nil {
 		return c.next.resolve(ctx, tm)
