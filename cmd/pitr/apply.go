@@ -118,7 +118,7 @@ func runApply(ctx context.Context, o replayOptions, g *globalOptions, args []str
 	if a.retries < 0 {
 		return usagef(fmt.Errorf("--retries %d: must be at least 0", a.retries))
 	}
-	target, err := resolveConn(a.target, a.defaultsFile, a.noDefaults)
+	target, err := resolveConn(a.target, a.defaultsFile, a.noDefaults, log)
 	if err != nil {
 		return usagef(fmt.Errorf("target: %w", err))
 	}

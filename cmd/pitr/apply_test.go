@@ -551,7 +551,7 @@ func TestConnFlags(t *testing.T) {
 				t.Errorf("got %+v", o.target)
 			}
 			if tc.ask && !isTerminal(os.Stdin) {
-				_, err := resolveConn(o.target, "", true) // stdin is no terminal in tests
+				_, err := resolveConn(o.target, "", true, nil) // stdin is no terminal in tests
 				if err == nil || !strings.Contains(err.Error(), "needs a terminal") {
 					t.Errorf("bare --target-password without a terminal: %v", err)
 				}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"strings"
@@ -54,7 +55,7 @@ func connGiven(o mysqlconn.Options) bool {
 
 // resolveConn completes o from the option file, MYSQL_PWD and a password prompt (only when
 // the password flag was given without a value, and only on a terminal).
-func resolveConn(o mysqlconn.Options, defaultsFile string, noDefaults bool) (mysqlconn.Options, error) {
+func resolveConn(o mysqlconn.Options, defaultsFile string, noDefaults bool, log *slog.Logger) (mysqlconn.Options, error) {
 	o.DefaultsFile, o.NoDefaults = defaultsFile, noDefaults
 	if o.Password == askPassword {
 		o.Password, o.AskPassword = "", true
@@ -64,7 +65,11 @@ func resolveConn(o mysqlconn.Options, defaultsFile string, noDefaults bool) (mys
 	if isTerminal(os.Stdin) {
 		prompt = promptPassword
 	}
-	return o.Resolve(os.Getenv, home, prompt)
+	r, err := o.Resolve(os.Getenv, home, prompt)
+	if r.Warning != "" && log != nil {
+		log.Warn(r.Warning)
+	}
+	return r, err
 }
 
 // promptPassword reads a line from /dev/tty with echo off. golang.org/x/term is not a

@@ -160,6 +160,36 @@ func TestHostileInput(t *testing.T) {
 			return nil
 		})
 	})
+
+	t.Run("files pitr writes are the owner's alone", func(t *testing.T) {
+		to := filepath.Join(t.TempDir(), "binlogs")
+		o := fetchOptions{to: to, noDefaults: true}
+		o.stream.source.Socket, o.stream.source.User = srv.Socket, "root"
+		if err := runFetch(ctx, o, g); err != nil {
+			t.Fatal(err)
+		}
+		sql := filepath.Join(t.TempDir(), "out.sql")
+		if err := runReplay(ctx, replayOptions{timezone: "UTC", batch: 1, maxPacket: "64M", output: sql}, g, files, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		paths, _ := filepath.Glob(filepath.Join(to, "*"))
+		for _, p := range append(paths, sql, to) {
+			fi, err := os.Stat(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := os.FileMode(0o600)
+			if fi.IsDir() {
+				want = 0o700
+			}
+			if fi.Mode().Perm() != want {
+				t.Errorf("%s: mode %04o, want %04o", p, fi.Mode().Perm(), want)
+			}
+		}
+		if len(paths) < 2 {
+			t.Errorf("fetch wrote %v", paths)
+		}
+	})
 }
 
 // rotateProxy stands between pitr and a server and rewrites the file name of every Rotate event

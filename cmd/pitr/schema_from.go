@@ -18,7 +18,7 @@ import (
 // server's schema is today's, which may differ from the schema at the binlog's position; every
 // table map is checked against it, so a difference stops the replay rather than corrupting it.
 func serverCatalog(o mysqlconn.Options, defaultsFile string, noDefaults bool, log *slog.Logger) (*restore.Catalog, error) {
-	ro, err := resolveConn(o, defaultsFile, noDefaults)
+	ro, err := resolveConn(o, defaultsFile, noDefaults, log)
 	if err != nil {
 		return nil, err
 	}

@@ -104,7 +104,7 @@ type streamOptions struct {
 // streamOptions resolves the --source flags (option file, MYSQL_PWD, prompt) into what the
 // binlog package needs.
 func (s streamOptions) streamOptions(defaultsFile string, noDefaults bool, log *slog.Logger) (binlog.StreamOptions, error) {
-	conn, err := resolveConn(s.source, defaultsFile, noDefaults)
+	conn, err := resolveConn(s.source, defaultsFile, noDefaults, log)
 	if err != nil {
 		return binlog.StreamOptions{}, usagef(fmt.Errorf("source: %w", err))
 	}

@@ -57,7 +57,9 @@ func Fetch(ctx context.Context, opts FetchOptions) (FetchStats, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+	// Binlogs hold the data: the folder and the files are the owner's alone (the server keeps
+	// its own 0660 in a 0700 datadir).
+	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
 		return stats, err
 	}
 	so := opts.Stream
@@ -174,7 +176,7 @@ func (f *fetcher) write(ev rawEvent) error {
 			return fmt.Errorf("%s: the server sent its first event at offset %d, not 4", ev.Pos, ev.Pos.Offset)
 		}
 		path := filepath.Join(f.dir, ev.Pos.File)
-		w, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+		w, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
 		if err != nil {
 			return err
 		}

@@ -12,21 +12,26 @@ import (
 )
 
 // readOptionFile reads the client groups of a my.cnf-style file. A missing file is no error
-// unless mustExist. !include and !includedir are ignored (pitr reads one file, as named).
-func readOptionFile(path string, mustExist bool) (Options, error) {
+// unless mustExist. !include and !includedir are ignored (pitr reads one file, as named). A file
+// that users other than its owner's group may write is ignored with a warning, as the mysql
+// client ignores a world-writable one: anyone could point pitr at their own server or user.
+func readOptionFile(path string, mustExist bool) (o Options, warning string, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		if !mustExist && errors.Is(err, fs.ErrNotExist) {
-			return Options{}, nil
+			return Options{}, "", nil
 		}
-		return Options{}, fmt.Errorf("defaults file: %w", err)
+		return Options{}, "", fmt.Errorf("defaults file: %w", err)
 	}
 	defer f.Close()
-	o, err := parseOptionFile(f, path)
-	if err != nil {
-		return Options{}, err
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o002 != 0 {
+		return Options{}, fmt.Sprintf("defaults file %s is writable by others (mode %04o): ignored, as the mysql client does", path, fi.Mode().Perm()), nil
 	}
-	return o, nil
+	o, err = parseOptionFile(f, path)
+	if err != nil {
+		return Options{}, "", err
+	}
+	return o, "", nil
 }
 
 // parseOptionFile reads host, port, socket, user, password and the ssl options from the

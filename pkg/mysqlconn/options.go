@@ -47,6 +47,10 @@ type Options struct {
 	// URI", "the defaults file PATH", "MYSQL_PWD", "the prompt"), "" for none, so that a
 	// refused login can say what was tried without showing the password.
 	PasswordFrom string
+
+	// Warning is set by Resolve: what it ignored (an option file others may write), for the
+	// caller to log. (A string, not a list, keeps Options comparable.)
+	Warning string
 }
 
 // DefaultSocket is where a local server listens when neither host nor socket is given.
@@ -83,10 +87,11 @@ func (o Options) Resolve(env func(string) string, home string, prompt func(quest
 			path = filepath.Join(home, ".my.cnf")
 		}
 		if path != "" {
-			f, err := readOptionFile(path, mustExist)
+			f, warn, err := readOptionFile(path, mustExist)
 			if err != nil {
 				return o, err
 			}
+			r.Warning = warn
 			r.fillFrom(f)
 			from("the defaults file " + path)
 		}

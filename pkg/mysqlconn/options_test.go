@@ -153,3 +153,30 @@ func TestAddressHidesPassword(t *testing.T) {
 		t.Errorf("Address() = %q", got)
 	}
 }
+
+// TestOptionFileWritableByOthers: as the mysql client, a defaults file others may write is
+// ignored with a warning; the same file readable by its owner alone is read.
+func TestOptionFileWritableByOthers(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "my.cnf")
+	if err := os.WriteFile(path, []byte("[client]\nuser=fromfile\npassword=FilePw\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		mode    os.FileMode
+		ignored bool
+	}{{0o600, false}, {0o640, false}, {0o666, true}, {0o602, true}} {
+		if err := os.Chmod(path, tc.mode); err != nil {
+			t.Fatal(err)
+		}
+		r, err := Options{Socket: "/s", DefaultsFile: path}.Resolve(func(string) string { return "" }, "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.Password == ""; got != tc.ignored {
+			t.Errorf("mode %04o: password %q, want ignored=%v", tc.mode, r.Password, tc.ignored)
+		}
+		if got := strings.Contains(r.Warning, "writable by others"); got != tc.ignored {
+			t.Errorf("mode %04o: warning %q", tc.mode, r.Warning)
+		}
+	}
+}
