@@ -134,8 +134,11 @@ func printFindings(w io.Writer, found []restore.Finding, asJSON bool) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(rows)
 	}
-	var b strings.Builder
+	var out strings.Builder
 	for _, f := range found {
+		// File names, names and statement text come from the binlog: the line goes through
+		// DisplayText, so that none of them can end it or drive the terminal.
+		b := &strings.Builder{}
 		b.WriteString(f.Start.String())
 		if !f.End.IsZero() {
 			b.WriteString("-" + strconv.FormatInt(f.End.Offset, 10))
@@ -151,8 +154,9 @@ func printFindings(w io.Writer, found []restore.Finding, asJSON bool) error {
 		if f.SQL != "" {
 			b.WriteString(": " + f.SQL)
 		}
-		b.WriteByte('\n')
+		out.WriteString(restore.DisplayText(b.String()))
+		out.WriteByte('\n')
 	}
-	_, err := io.WriteString(w, b.String())
+	_, err := io.WriteString(w, out.String())
 	return err
 }

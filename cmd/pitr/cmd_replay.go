@@ -181,7 +181,8 @@ func runReplay(ctx context.Context, o replayOptions, g *globalOptions, args []st
 	}
 	defer src.Close()
 	loc, _ := loadLocation(o.timezone) // checked by config
-	header := []string{"pitr " + versionString() + " replay", origin}
+	header := []string{"pitr " + versionString() + " replay", origin,
+		"statements as the binlog holds them, passwords of account statements included: keep this as secret as the binlogs"}
 	header = append(header, windowLines(cfg.Window, loc)...)
 	if cfg.Schema != nil {
 		header = append(header, "column names from "+cfg.Schema.Describe())

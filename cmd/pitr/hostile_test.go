@@ -51,6 +51,8 @@ func TestHostileInput(t *testing.T) {
 	srv.Exec(t, "ALTER TABLE shop.t ADD COLUMN w INT -- a trailing comment")
 	srv.Exec(t, "ALTER TABLE shop.t ADD COLUMN x INT # another one")
 	srv.Exec(t, "UPDATE shop.t SET w = 5, x = 6 WHERE id = 2")
+	srv.Exec(t, "CREATE USER app@'%' IDENTIFIED BY 'UserPlainPW_777'")
+	srv.Exec(t, "ALTER TABLE shop.t ADD COLUMN password INT, COMMENT 'plain comment' -- IDENTIFIED BY 'UserPlainPW_777'")
 	files, err := srv.BinlogFiles(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -159,6 +161,19 @@ func TestHostileInput(t *testing.T) {
 			}
 			return nil
 		})
+	})
+
+	t.Run("passwords stay out of logs", func(t *testing.T) {
+		res := runPitr(t, append([]string{"replay", "-v"}, files...)...)
+		if res.code != 0 {
+			t.Fatalf("exit %d: %s", res.code, res.stderr)
+		}
+		if strings.Contains(res.stderr, "UserPlainPW_777") || !strings.Contains(res.stderr, "IDENTIFIED BY '<redacted>'") {
+			t.Errorf("the log shows the password, or not the statement:\n%s", res.stderr)
+		}
+		if !strings.Contains(res.stdout, "passwords of account statements included") {
+			t.Errorf("the header does not say the output holds passwords:\n%s", res.stdout)
+		}
 	})
 
 	t.Run("files pitr writes are the owner's alone", func(t *testing.T) {

@@ -836,7 +836,7 @@ type StatementError struct {
 }
 
 func (e *StatementError) Error() string {
-	s := e.Stmt
+	s := RedactString(e.Stmt)
 	if len(s) > maxShownStatement {
 		s = s[:maxShownStatement] + fmt.Sprintf("... (%d bytes)", len(e.Stmt))
 	}
@@ -844,7 +844,7 @@ func (e *StatementError) Error() string {
 	if e.Txn.GTID != "" {
 		where += " (GTID " + e.Txn.GTID + ")"
 	}
-	return fmt.Sprintf("%s: %v; statement: %s", where, e.Err, s)
+	return fmt.Sprintf("%s: %s; statement: %s", where, redactError(fmt.Sprint(e.Err), []byte(e.Stmt)), s)
 }
 
 func (e *StatementError) Unwrap() error { return e.Err }

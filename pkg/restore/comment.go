@@ -24,12 +24,25 @@ func CommentText(s string) string {
 	return s
 }
 
+// DisplayText is CommentText for a line of a report that is not SQL (find): the same escapes
+// but for "*/", which is left as it is.
+func DisplayText(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			return string(appendEscaped(make([]byte, 0, len(s)+8), s, false))
+		}
+	}
+	return s
+}
+
 // appendComment appends CommentText(s) to b.
-func appendComment(b []byte, s string) []byte {
+func appendComment(b []byte, s string) []byte { return appendEscaped(b, s, true) }
+
+func appendEscaped(b []byte, s string, blockComment bool) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c >= 0x20 && c < 0x7f {
-			if c == '*' && i+1 < len(s) && s[i+1] == '/' {
+			if blockComment && c == '*' && i+1 < len(s) && s[i+1] == '/' {
 				b = append(b, `*\/`...)
 				i += 2
 				continue

@@ -41,7 +41,7 @@ func (d *ddlParser) change(schema string, stmt []byte) (*ddlChange, error) {
 		return nil, nil // the forms the parser cannot read (UPGRADE DATA DIRECTORY NAME) change no charset
 	}
 	if err != nil {
-		return nil, fmt.Errorf("cannot parse DDL (%v): %s", firstLine(err.Error()), truncate(bytes.TrimSpace(stmt), 200))
+		return nil, fmt.Errorf("cannot parse DDL (%v): %s", redactError(firstLine(err.Error()), stmt), truncate(bytes.TrimSpace(stmt), 200))
 	}
 	ch := &ddlChange{node: node, prep: prep, schema: schema, sql: bytes.TrimSpace(stmt)}
 	ref := func(t *ast.TableName) tableRef {

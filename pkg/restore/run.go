@@ -686,7 +686,10 @@ func unparsedDDLError(f *Filter, sql []byte, perr error) error {
 	return nil
 }
 
+// truncate returns statement text for a log line or a message: passwords redacted (RedactSQL),
+// at most n bytes.
 func truncate(b []byte, n int) string {
+	b = RedactSQL(b)
 	if len(b) > n {
 		return string(b[:n]) + "..."
 	}

@@ -253,7 +253,7 @@ func (c *Catalog) readStatements(ctx context.Context, p *parser.Parser, path, db
 func (c *Catalog) add(p *parser.Parser, db, stmt string) error {
 	node, prep, err := parseDDL(p, stmt)
 	if err != nil {
-		return fmt.Errorf("cannot parse %s: %v", truncate([]byte(stmt), 120), firstLine(err.Error()))
+		return fmt.Errorf("cannot parse %s: %v", truncate([]byte(stmt), 120), redactError(firstLine(err.Error()), []byte(stmt)))
 	}
 	switch n := node.(type) {
 	case *ast.CreateDatabaseStmt:

@@ -1,5 +1,6 @@
 -- pitr dev replay
 -- binlogs: mysql-bin.000002 mysql-bin.000003 mysql-bin.000004
+-- statements as the binlog holds them, passwords of account statements included: keep this as secret as the binlogs
 -- window start: mysql-bin.000002:2689 (--start-position)
 -- window stop: before the first transaction that ends after mysql-bin.000003:1533
 SET NAMES utf8mb4;

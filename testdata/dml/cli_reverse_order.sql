@@ -1,5 +1,6 @@
 -- pitr dev replay
 -- binlogs: mysql-bin.000002 mysql-bin.000003 mysql-bin.000004
+-- statements as the binlog holds them, passwords of account statements included: keep this as secret as the binlogs
 -- window start: mysql-bin.000002:4 (the start of the first binlog)
 -- window stop: the end of the binlogs
 SET NAMES utf8mb4;

@@ -1,5 +1,6 @@
 -- pitr dev replay
 -- binlogs: mysql-bin.000002 mysql-bin.000003 mysql-bin.000004
+-- statements as the binlog holds them, passwords of account statements included: keep this as secret as the binlogs
 -- window start: mysql-bin.000002:4 (the start of the first binlog)
 -- window start time: transactions committed at or after 2024-01-01 01:03:00 CET (+01:00) = 2024-01-01 00:03:00 UTC
 -- window stop: at the first transaction committed at or after 2024-01-01 01:10:00 CET (+01:00) = 2024-01-01 00:10:00 UTC

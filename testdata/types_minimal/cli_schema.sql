@@ -1,5 +1,6 @@
 -- pitr dev replay
 -- binlogs: mysql-bin.000002
+-- statements as the binlog holds them, passwords of account statements included: keep this as secret as the binlogs
 -- window start: mysql-bin.000002:4 (the start of the first binlog)
 -- window stop: the end of the binlogs
 -- column names from the binlog's own table metadata, then ../../testdata/types_minimal/schema.sql (fx.bytes, fx.fsp, fx.gen, fx.geo_order, fx.nokey, fx.types)
