@@ -207,3 +207,46 @@ func TestUnreadableTable(t *testing.T) {
 		t.Errorf("after unreadable ALTER: %v", err)
 	}
 }
+
+// TestServerCatalogUnreadable: a table --schema-from gets in a form pitr cannot read stops only
+// a run that needs it; MariaDB's types from SHOW CREATE TABLE load.
+func TestServerCatalogUnreadable(t *testing.T) {
+	ctx := context.Background()
+	fetched := map[string]int{}
+	c := NewServerCatalog("srv", func(ctx context.Context, db, table string) (string, error) {
+		fetched[table]++
+		switch table {
+		case "good":
+			return "CREATE TABLE `good` (\n  `id` int(11) NOT NULL,\n  `u` uuid DEFAULT uuid(),\n  `k` varchar(4) DEFAULT NULL,\n  PRIMARY KEY (`id`)\n) ENGINE=InnoDB DEFAULT CHARSET=euckr COLLATE=euckr_bin WITH SYSTEM VERSIONING", nil
+		case "future":
+			return "CREATE TABLE `future` (\n  `id` int(11) NOT NULL FIELD_FORMAT='x'\n) ENGINE=CONNECT", nil
+		}
+		return "", nil
+	}, nil)
+	got, err := c.resolve(ctx, noLogMap("d", "good", true, mLong, mBinary(16), mVarchar(8), mTS6, mTS6))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := got.Columns[2]; k.Charset != "euckr" || k.Collation != 85 || got.Columns[1].Collation != 63 {
+		t.Errorf("good: %+v", got.Columns)
+	}
+	for i := 0; i < 2; i++ {
+		if _, err := c.resolve(ctx, noLogMap("d", "future", true, mLong)); err == nil || !strings.Contains(err.Error(), "srv") {
+			t.Errorf("future: %v", err)
+		}
+	}
+	if fetched["future"] != 1 {
+		t.Errorf("future fetched %d times", fetched["future"])
+	}
+	// ALTER TABLE of it in the window is no error: the table has no definition to follow.
+	ch, err := newDDLParser().change("d", []byte("ALTER TABLE future ADD COLUMN z inet6"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.apply(ctx, ch); err != nil {
+		t.Errorf("ALTER of the unreadable table: %v", err)
+	}
+	if fetched["future"] != 1 {
+		t.Errorf("future fetched %d times", fetched["future"])
+	}
+}

@@ -334,6 +334,9 @@ func (c *Catalog) read(ctx context.Context, db, table string) error {
 	if _, ok := c.tables[key]; ok {
 		return nil
 	}
+	if _, ok := c.bad[key]; ok {
+		return nil
+	}
 	stmt, err := c.fetch(ctx, db, table)
 	if err != nil {
 		return fmt.Errorf("schema of %s from %s: %w", key, c.source, err)
