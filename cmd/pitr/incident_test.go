@@ -28,11 +28,21 @@ func TestIncidentFromDump(t *testing.T) {
 	for _, meta := range []string{"FULL", "MINIMAL"} {
 		t.Run(meta, func(t *testing.T) { incidentFromDump(t, meta) })
 	}
+	// MariaDB's default binlog_format logs most of the writes as statements.
+	t.Run("MIXED", func(t *testing.T) { incidentFromDump(t, "MIXED") })
 }
 
 func incidentFromDump(t *testing.T, meta string) {
+	opts := mariadbtest.Options{RowMetadata: meta}
+	if meta == "MIXED" {
+		opts = mariadbtest.Options{RowMetadata: "NO_LOG", ExtraArgs: []string{"--binlog-format=MIXED"}}
+	}
+	incidentFromDumpOn(t, opts)
+}
+
+func incidentFromDumpOn(t *testing.T, opts mariadbtest.Options) {
 	ctx := context.Background()
-	src := mariadbtest.Start(t, mariadbtest.Options{RowMetadata: meta})
+	src := mariadbtest.Start(t, opts)
 	mustScript(t, src, `CREATE DATABASE shop; CREATE DATABASE crm;
 CREATE TABLE shop.victim (id INT PRIMARY KEY, amount DECIMAL(12,2), note VARCHAR(200), data MEDIUMBLOB,
   at DATETIME(6), ts TIMESTAMP(3) NULL, f FLOAT, e ENUM('new','paid'), u BIGINT UNSIGNED,
@@ -79,7 +89,8 @@ CREATE TABLE shop.victim LIKE shop.other; INSERT INTO shop.victim (v) VALUES ('r
 	if msg, err := load.CombinedOutput(); err != nil {
 		t.Fatalf("restoring the dump: %v\n%s", err, msg)
 	}
-	ro := replayOptions{timezone: "UTC", batch: 1, maxPacket: "64M", tables: []string{"shop.victim"}}
+	// Statements logged under time_zone SYSTEM need the source's zone: this machine's.
+	ro := replayOptions{timezone: "UTC", batch: 1, maxPacket: "64M", tables: []string{"shop.victim"}, sourceTZ: "SYSTEM"}
 	ro.incident.fromBackup, ro.incident.stopBeforeDrop = dump, true
 	var onTop bytes.Buffer
 	if err := runReplay(ctx, ro, &globalOptions{quiet: true}, files, &onTop); err != nil {
@@ -96,7 +107,7 @@ CREATE TABLE shop.victim LIKE shop.other; INSERT INTO shop.victim (v) VALUES ('r
 
 	// From the backup file alone, into an empty server.
 	dst := mariadbtest.Start(t, mariadbtest.Options{NoBinlog: true})
-	o := replayOptions{timezone: "UTC", batch: 1, maxPacket: "64M", tables: []string{"shop.victim"}}
+	o := replayOptions{timezone: "UTC", batch: 1, maxPacket: "64M", tables: []string{"shop.victim"}, sourceTZ: "SYSTEM"}
 	o.incident.fromBackup, o.incident.withData, o.incident.stopBeforeDrop = dump, true, true
 	var replay bytes.Buffer
 	if err := runReplay(ctx, o, &globalOptions{quiet: true}, files, &replay); err != nil {
