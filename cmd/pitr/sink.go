@@ -24,6 +24,8 @@ func openSink(_ context.Context, o replayOptions, stdout io.Writer, header []str
 		return nil, nil, err
 	}
 	sink := restore.NewSQLWriter(tmp, header...)
+	// LOAD DATA files go beside the output, for mariadb --local-infile=1 to read.
+	sink.LoadDir(filepath.Dir(o.output), filepath.Base(o.output)+".")
 	finish := func(runErr error) error {
 		defer os.Remove(tmp.Name()) // after a successful rename this fails harmlessly
 		err := sink.Close()

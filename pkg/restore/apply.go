@@ -179,6 +179,9 @@ type Applier struct {
 	group bool
 	buf   []byte
 
+	loadDir, loadID string   // LOAD DATA files and the name part unique to this Applier
+	loadNames       []string // reader names registered with the driver
+
 	batch  []byte     // statements joined by ";\n"
 	offs   []int      // where each statement of batch starts
 	checks []RowCheck // what each statement must change; Rows < 0: not checked
@@ -725,6 +728,7 @@ func (a *Applier) Rollback(ctx context.Context) error {
 // Close implements Sink: it sends the transactions still gathered and the last COMMIT, waits
 // for the batches handed over, and returns the first failure, if any.
 func (a *Applier) Close() error {
+	defer a.closeLoads()
 	var ferr error
 	if a.ctx != nil && a.ctx.Err() == nil && a.err() == nil {
 		ferr = a.flush(a.ctx)

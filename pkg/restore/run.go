@@ -106,6 +106,7 @@ func Run(ctx context.Context, src binlog.Source, sink Sink, cfg Config) (Stats, 
 	if err := sink.Session(ctx, cfg.Render.SessionStatements()); err != nil {
 		return r.stats, err
 	}
+	defer r.loads.close()
 	err := r.run(ctx)
 	if err != nil && r.state == txnBegun {
 		if rbErr := sink.Rollback(ctx); rbErr != nil {
@@ -137,6 +138,7 @@ type runner struct {
 	catalog   *Catalog
 
 	sess  *session
+	loads loadFiles
 	pre   [][]byte // SETs of Intvar, Rand and User_var events, for the next statement
 	curDB string   // the target session's default database, "" until pitr sets one
 }
@@ -178,7 +180,7 @@ func (r *runner) event(ctx context.Context, ev *binlog.Event) (stop bool, err er
 		// A MariaDB GTID event is the BEGIN of a transaction unless it is standalone (DDL).
 		r.seenBegin = ev.GTID.MariaDB && !ev.GTID.Standalone
 		return r.open(ctx, ev)
-	case binlog.KindQuery:
+	case binlog.KindQuery, binlog.KindExecLoad:
 		switch ev.Query.Keyword() {
 		case "BEGIN":
 			if r.state == txnNone {
@@ -266,6 +268,14 @@ func (r *runner) event(ctx context.Context, ev *binlog.Event) (stop bool, err er
 			return false, err
 		}
 		r.pre = append(r.pre, set)
+		return false, nil
+	case binlog.KindLoadBlock:
+		if r.state == txnSkipped {
+			return false, nil
+		}
+		return false, r.loads.block(ev)
+	case binlog.KindDeleteFile:
+		r.loads.drop(ev.Load.FileID)
 		return false, nil
 	case binlog.KindUnknown:
 		if r.state == txnSkipped {
@@ -506,7 +516,14 @@ func (r *runner) filterStatement(st *stmtTables) (why string, keep bool) {
 // emitStatement replays a statement as the source ran it: under its session settings and
 // default database, after the values its Intvar, Rand and User_var events carried.
 func (r *runner) emitStatement(ctx context.Context, ev *binlog.Event, tables *stmtTables) error {
-	stmt, err := verbatim(bytes.TrimSpace(ev.Query.SQL))
+	text := bytes.TrimSpace(ev.Query.SQL)
+	if ev.Kind == binlog.KindExecLoad {
+		var err error
+		if text, err = r.loadStatement(ctx, ev, text); err != nil {
+			return err
+		}
+	}
+	stmt, err := verbatim(text)
 	if err != nil {
 		return err
 	}

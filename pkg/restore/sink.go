@@ -66,6 +66,8 @@ type SQLWriter struct {
 	comment []string // lines printed first, as -- comments
 	headed  bool     // comment has been written
 	line    []byte
+
+	loadDir, loadPrefix string // where LOAD DATA files go; "" refuses them
 }
 
 var _ Sink = (*SQLWriter)(nil)
