@@ -186,6 +186,15 @@ func runReplay(ctx context.Context, o replayOptions, g *globalOptions, args []st
 	header = append(header, windowLines(cfg.Window, loc)...)
 	if cfg.Schema != nil {
 		header = append(header, "column names from "+cfg.Schema.Describe())
+		if ts := cfg.Schema.Triggers(); len(ts) > 0 {
+			// The target restored from that dump has them, and they would fire again for rows
+			// the binlog already holds (pitr replay --target refuses; the client cannot).
+			w := "WARNING: the schema defines triggers: " + strings.Join(ts, ", ") + ". On a target that has them they fire " +
+				"for the replayed rows, and the binlog already holds the rows they wrote on the source: drop them there " +
+				"before running this and re-create them after"
+			header = append(header, w)
+			log.Warn("the schema defines triggers; drop them on the target before running the SQL", slog.String("triggers", strings.Join(ts, ", ")))
+		}
 	}
 	if cfg.Render.NoForeignKeyChecks {
 		header = append(header, "foreign_key_checks=0 for the whole output: the tables rebuilt from the backup come without the tables their foreign keys name")

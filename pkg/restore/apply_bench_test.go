@@ -78,9 +78,11 @@ CREATE TABLE %[1]s.nk (x INT, y VARCHAR(10))`
 		}
 		b.StartTimer()
 		res, err := Apply(ctx, ApplyConfig{
-			Config:     Config{Render: RenderOptions{Batch: 100, MaxPacket: 16 << 20, Rewrite: rw}},
-			Connect:    func(ctx context.Context) (*sql.Conn, error) { return db.Conn(ctx) },
-			Open:       func(context.Context, binlog.Position) (binlog.Source, error) { return binlog.OpenFiles(files, binlog.FileOptions{}) },
+			Config:  Config{Render: RenderOptions{Batch: 100, MaxPacket: 16 << 20, Rewrite: rw}},
+			Connect: func(ctx context.Context) (*sql.Conn, error) { return db.Conn(ctx) },
+			Open: func(context.Context, binlog.Position) (binlog.Source, error) {
+				return binlog.OpenFiles(files, binlog.FileOptions{})
+			},
 			Checkpoint: &Checkpoint{DB: "pitr", Table: "checkpoint", Name: name},
 			MaxBatch:   1 << 20,
 		})

@@ -40,8 +40,9 @@ type Catalog struct {
 	// read yet ("" if the server has no such table).
 	fetch func(ctx context.Context, db, table string) (string, error)
 	// next is asked for tables this catalog does not hold: a schema file first, then a server.
-	next  *Catalog
-	close func() error
+	next     *Catalog
+	triggers []string // a dump's triggers: "`db`.`name` (AFTER INSERT ON `db`.`table`)"
+	close    func() error
 }
 
 // Close releases what the catalogs hold (a server connection).
@@ -197,6 +198,8 @@ func (c *Catalog) readStatements(ctx context.Context, p *parser.Parser, path, db
 		if !in {
 			if p, _ := br.Peek(32); !bytes.HasPrefix(p, []byte("CREATE TABLE")) && !bytes.HasPrefix(p, []byte("USE `")) &&
 				!bytes.HasPrefix(p, []byte("CREATE DATABASE")) && !bytes.HasPrefix(p, []byte("CREATE SEQUENCE")) &&
+				!bytes.HasPrefix(p, []byte("/*!50003 CREATE*/")) &&
+				!bytes.HasPrefix(p, []byte("CREATE DEFINER")) && !bytes.HasPrefix(p, []byte("CREATE TRIGGER")) &&
 				!bytes.HasPrefix(p, []byte("-- ")) {
 				if err := skipLine(br); err != nil {
 					if err == io.EOF {
@@ -219,6 +222,13 @@ func (c *Catalog) readStatements(ctx context.Context, p *parser.Parser, path, db
 		case bytes.HasPrefix(line, []byte("CREATE TABLE")), bytes.HasPrefix(line, []byte("CREATE DATABASE")),
 			bytes.HasPrefix(line, []byte("CREATE SEQUENCE")):
 			in, stmt, startLine = true, append(stmt[:0], line...), lineNo
+		case bytes.HasPrefix(line, []byte("/*!50003 CREATE*/")), bytes.HasPrefix(line, []byte("CREATE DEFINER")),
+			bytes.HasPrefix(line, []byte("CREATE TRIGGER")):
+			// mysqldump and mariadb-dump write each trigger after its table's rows.
+			if m := dumpTrigger.FindSubmatch(line); m != nil {
+				c.triggers = append(c.triggers, fmt.Sprintf("%s (%s %s ON %s)", triggerName(db, m[1]),
+					strings.ToUpper(string(m[2])), strings.ToUpper(string(m[3])), triggerName(db, m[4])))
+			}
 		case bytes.HasPrefix(line, []byte("USE `")):
 			if name, ok := quotedAfter(line, "USE "); ok {
 				db = name
@@ -248,6 +258,56 @@ func (c *Catalog) readStatements(ctx context.Context, p *parser.Parser, path, db
 			return fmt.Errorf("%s: %w", path, err)
 		}
 	}
+}
+
+// dumpTrigger reads a dump's CREATE TRIGGER line: name, timing, event, table. The names are as
+// the trigger was written: quoted or not, with a database or not.
+var dumpTrigger = regexp.MustCompile("(?i)\\bTRIGGER\\s+(?:IF\\s+NOT\\s+EXISTS\\s+)?(" + sqlName + ")\\s+(BEFORE|AFTER)\\s+(INSERT|UPDATE|DELETE)\\s+ON\\s+(" + sqlName + ")")
+
+// sqlName matches an identifier, perhaps qualified: `a`.`b`, a.b, `a`, a.
+const sqlName = "(?:`(?:[^`]|``)+`|[\\w$]+)(?:\\s*\\.\\s*(?:`(?:[^`]|``)+`|[\\w$]+))?"
+
+// triggerName writes a name sqlName matched as `db`.`name`, in db unless it names one.
+func triggerName(db string, name []byte) string {
+	var parts []string
+	for s := string(name); s != ""; {
+		s = strings.TrimLeft(s, " \t.")
+		if s == "" {
+			break
+		}
+		if s[0] == '`' {
+			i := 1
+			for i < len(s) && (s[i] != '`' || i+1 < len(s) && s[i+1] == '`') {
+				if s[i] == '`' {
+					i++
+				}
+				i++
+			}
+			parts = append(parts, strings.ReplaceAll(s[1:min(i, len(s))], "``", "`"))
+			s = s[min(i+1, len(s)):]
+			continue
+		}
+		end := strings.IndexAny(s, " \t.")
+		if end < 0 {
+			end = len(s)
+		}
+		parts = append(parts, s[:end])
+		s = s[end:]
+	}
+	if len(parts) == 1 {
+		parts = []string{db, parts[0]}
+	}
+	return qualified(parts[0], parts[len(parts)-1])
+}
+
+// Triggers lists the triggers the schema dumps define, "`db`.`name` (AFTER INSERT ON
+// `db`.`table`)": a target restored from such a dump has them.
+func (c *Catalog) Triggers() []string {
+	var ts []string
+	for cat := c; cat != nil; cat = cat.next {
+		ts = append(ts, cat.triggers...)
+	}
+	return ts
 }
 
 func (c *Catalog) add(p *parser.Parser, db, stmt string) error {
