@@ -263,13 +263,17 @@ type simExecer struct {
 	failOn    string
 	lostOn    string           // a statement containing it loses the connection
 	found     map[string]int64 // a statement containing a key reports that many rows
+	bad       []string         // broken rules
 }
 
 func (s *simExecer) Exec(_ context.Context, q string) ([]int64, error) {
 	s.queries++
 	s.qs = append(s.qs, q)
 	var counts []int64
-	for _, stmt := range strings.Split(q, ";\n") {
+	for i, stmt := range strings.Split(q, ";\n") {
+		if stmt == "COMMIT" && i > 0 {
+			s.bad = append(s.bad, "a COMMIT after statements of its transaction in one query: "+q)
+		}
 		if s.lostOn != "" && strings.Contains(stmt, s.lostOn) {
 			return nil, mysql.ErrInvalidConn
 		}
@@ -519,6 +523,98 @@ func TestApplierBeginStartsBatch(t *testing.T) {
 		sim := run(mb)
 		if sim.ckpt.End.Offset != 450 || strings.Count(dataOf(sim.committed), "UPDATE `t`") != 4 || len(sim.open) != 0 {
 			t.Errorf("max batch %d: checkpoint %v, committed %q", mb, sim.ckpt.End, sim.committed)
+		}
+	}
+}
+
+// TestApplierShapes: small transactions, a big one that does not fit a batch, DDL and a
+// transaction cut off by the end of the source, at many batch sizes: every complete transaction
+// commits once, in order, with the checkpoint of the last; the cut one never; a COMMIT never
+// shares a query with statements of its own transaction; a DDL statement never runs in a
+// target transaction with statements of another source transaction.
+func TestApplierShapes(t *testing.T) {
+	ck := &Checkpoint{DB: "pitr", Table: "checkpoint", Name: "x"}
+	ctx := context.Background()
+	type txn struct {
+		stmts []string
+		cut   bool // rolled back: the source ends inside it
+	}
+	small := func(i int) txn {
+		return txn{stmts: []string{fmt.Sprintf("UPDATE `t` SET `v`=%d WHERE `id`=%d", i, i)}}
+	}
+	big := txn{}
+	for i := range 40 {
+		big.stmts = append(big.stmts, fmt.Sprintf("INSERT INTO `t` (`id`) VALUES (%d)", 1000+i))
+	}
+	ddl := txn{stmts: []string{"USE `db`", "ALTER TABLE t ADD COLUMN c INT"}}
+	for _, shape := range []struct {
+		name string
+		txns []txn
+	}{
+		{"small, big, small", []txn{small(1), small(2), big, small(3)}},
+		{"small, ddl, small", []txn{small(1), small(2), ddl, small(3), small(4)}},
+		{"small, cut small", []txn{small(1), small(2), {stmts: small(3).stmts, cut: true}}},
+		{"small, cut big", []txn{small(1), {stmts: big.stmts, cut: true}}},
+		{"cut big alone", []txn{{stmts: big.stmts, cut: true}}},
+	} {
+		for _, mb := range []int{0, 60, 200, 700, 1 << 20} {
+			for _, pipeline := range []bool{false, true} {
+				sim := &simExecer{}
+				a := NewApplier(sim, ApplierOptions{Checkpoint: ck, MaxBatch: mb, Pipeline: pipeline})
+				var want []string
+				var wantEnd, commits int64
+				for i, tx := range shape.txns {
+					pos := int64(100 * (i + 1))
+					if err := a.Begin(ctx, TxnInfo{Start: binlog.Position{File: "f.000001", Offset: pos}}); err != nil {
+						t.Fatal(err)
+					}
+					for _, st := range tx.stmts {
+						var err error
+						if strings.HasPrefix(st, "USE") || strings.HasPrefix(st, "ALTER") {
+							err = a.Write(ctx, []byte(st))
+						} else {
+							err = a.WriteRows(ctx, []byte(st), RowCheck{Rows: 1})
+						}
+						if err != nil {
+							t.Fatal(err)
+						}
+					}
+					if tx.cut {
+						if err := a.Rollback(ctx); err != nil {
+							t.Fatal(err)
+						}
+						continue
+					}
+					if err := a.Commit(ctx, TxnSummary{End: binlog.Position{File: "f.000001", Offset: pos + 50}, Updates: 1}); err != nil {
+						t.Fatal(err)
+					}
+					want = append(want, tx.stmts...)
+					wantEnd = pos + 50
+					commits++
+				}
+				if err := a.Close(); err != nil {
+					t.Fatal(err)
+				}
+				what := fmt.Sprintf("%s, max batch %d, pipeline %v", shape.name, mb, pipeline)
+				if got := dataOf(sim.committed); got != dataOf(want) {
+					t.Errorf("%s: committed\n%s\nwant\n%s", what, got, dataOf(want))
+				}
+				if len(sim.open) != 0 || sim.ckpt.End.Offset != wantEnd {
+					t.Errorf("%s: left open %q, checkpoint %v, want end %d", what, sim.open, sim.ckpt.End, wantEnd)
+				}
+				if n, _, _ := a.Committed(); n != commits {
+					t.Errorf("%s: %d commits counted, want %d", what, n, commits)
+				}
+				for _, b := range sim.bad {
+					t.Errorf("%s: %.300s", what, b)
+				}
+				// The DDL's target transaction holds no other source transaction.
+				for _, q := range sim.qs {
+					if strings.Contains(q, "ALTER TABLE") && strings.Contains(q, "UPDATE `t`") {
+						t.Errorf("%s: DDL with another transaction's rows: %q", what, q)
+					}
+				}
+			}
 		}
 	}
 }
