@@ -23,7 +23,7 @@ func (t tableRef) String() string {
 // removal is a statement that takes tables away: DROP TABLE, TRUNCATE, DROP DATABASE, or a
 // rename of the table to another name.
 type removal struct {
-	Verb   string // "DROP TABLE", "DROP SEQUENCE", "TRUNCATE TABLE", "DROP DATABASE", "RENAME TABLE", "ALTER TABLE ... RENAME", "ALTER TABLE"
+	Verb   string // "DROP TABLE", "DROP SEQUENCE", "CREATE OR REPLACE", "TRUNCATE TABLE", "DROP DATABASE", "RENAME TABLE", "ALTER TABLE ... RENAME", "ALTER TABLE"
 	Tables []tableRef
 	Keeps  bool // the tables stay (ALTER TABLE without RENAME): reported by find, no reason to stop
 }
@@ -54,6 +54,10 @@ func removalOf(ch *ddlChange) *removal {
 		return &removal{Verb: "DROP TABLE", Tables: ch.touches}
 	case *ast.DropSequenceStmt:
 		return &removal{Verb: "DROP SEQUENCE", Tables: ch.touches}
+	case *ast.CreateTableStmt, *ast.CreateSequenceStmt:
+		if ch.prep != nil && ch.prep.replace {
+			return &removal{Verb: "CREATE OR REPLACE", Tables: ch.touches}
+		}
 	case *ast.TruncateTableStmt:
 		return &removal{Verb: "TRUNCATE TABLE", Tables: ch.touches}
 	case *ast.DropDatabaseStmt:

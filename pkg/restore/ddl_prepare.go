@@ -52,6 +52,7 @@ type preparedDDL struct {
 	// versioning is +1 for WITH SYSTEM VERSIONING or ADD SYSTEM VERSIONING, -1 for DROP SYSTEM
 	// VERSIONING.
 	versioning int
+	replace    bool // CREATE OR REPLACE
 }
 
 func (p *preparedDDL) extra(name string) columnExtra { return p.columns[strings.ToLower(name)] }
@@ -305,12 +306,16 @@ func prepareDDL(s string) *preparedDDL {
 	case ts.is(i, "CREATE"):
 		j := ts.next(i + 1)
 		if ts.is(j, "OR") {
+			// MariaDB's CREATE OR REPLACE: the parser knows none; the catalogue replaces anyway,
+			// and replace records that the old table's rows go.
 			k, _ := ts.words(j+1, "REPLACE")
-			if s := ts.next(k); ts.is(s, "SEQUENCE") {
-				ts.blank(j, s) // the parser knows no CREATE OR REPLACE SEQUENCE; the catalogue replaces anyway
+			k = ts.next(k)
+			ts.blank(j, k)
+			p.replace = true
+			if ts.is(k, "SEQUENCE") {
 				break
 			}
-			j = ts.next(k)
+			j = k
 		}
 		if ts.is(j, "TEMPORARY") {
 			j = ts.next(j + 1)

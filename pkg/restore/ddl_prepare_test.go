@@ -252,3 +252,33 @@ func TestServerCatalogUnreadable(t *testing.T) {
 		t.Errorf("future fetched %d times", fetched["future"])
 	}
 }
+
+// TestCreateOrReplace: MariaDB's CREATE OR REPLACE TABLE / SEQUENCE takes the old table away
+// (stop-before-drop and find see it) and defines the new one.
+func TestCreateOrReplace(t *testing.T) {
+	ctx := context.Background()
+	c := newCatalog("test")
+	c.add(c.parser, "d", "CREATE TABLE t (id int PRIMARY KEY, a varchar(3)) DEFAULT CHARSET=latin1")
+	d := newDDLParser()
+	for _, tc := range []struct {
+		sql  string
+		cols []binlog.Column
+	}{
+		{"CREATE OR REPLACE TABLE t (id int PRIMARY KEY, u uuid, a varchar(3) CHARACTER SET euckr)", []binlog.Column{mLong, mBinary(16), mVarchar(6)}},
+		{"CREATE OR REPLACE SEQUENCE t", []binlog.Column{mBigint, mBigint, mBigint, mBigint, mBigint, mBigint, mTiny, mBigint}},
+	} {
+		ch, err := d.change("d", []byte(tc.sql))
+		if err != nil || ch == nil {
+			t.Fatalf("%s: %v", tc.sql, err)
+		}
+		if rm := removalOf(ch); rm == nil || rm.Verb != "CREATE OR REPLACE" || rm.Keeps || len(rm.Tables) != 1 || rm.Tables[0].Table != "t" {
+			t.Errorf("%s: removal %+v", tc.sql, rm)
+		}
+		if err := c.apply(ctx, ch); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.resolve(ctx, noLogMap("d", "t", true, tc.cols...)); err != nil {
+			t.Errorf("after %s: %v", tc.sql, err)
+		}
+	}
+}
