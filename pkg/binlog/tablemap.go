@@ -44,6 +44,10 @@ type Column struct {
 	Set       [][]byte
 	Invisible bool
 	Generated bool // from a schema source: the server computes the value, so SQL leaves it out
+	// RowStart and RowEnd mark a system-versioned table's period columns (MariaDB WITH SYSTEM
+	// VERSIONING, implicit row_start/row_end or an explicit PERIOD FOR SYSTEM_TIME); from a
+	// schema source, as no table map says so.
+	RowStart, RowEnd bool
 
 	// Derived for decoding.
 	fsp       int // TIME2/DATETIME2/TIMESTAMP2

@@ -84,7 +84,10 @@ type Renderer struct {
 	sess        *session   // the target session's settings; nil: Flags tracks its own
 	fkOff       bool
 	uniqueOff   bool
-	mode        litMode // litCompact while a row too large in hex is rendered again
+	mode        litMode        // litCompact while a row too large in hex is rendered again
+	historyOn   bool           // SET system_versioning_insert_history=1 written
+	history     map[string]int // history rows the replayed UPDATEs of versioned tables made (historyKey)
+	hkey        []byte
 }
 
 // NewRenderer returns a renderer writing to sink.
@@ -187,6 +190,12 @@ func whereMode(where bool, m litMode) litMode {
 func (r *Renderer) change(ctx context.Context, kind binlog.RowsKind, tm *binlog.TableMap, before, after []binlog.Value) error {
 	if !tm.HasNames {
 		return fmt.Errorf("table %s: %w", tm, ErrNoColumnNames)
+	}
+	if vs, ve := periodColumns(tm); ve >= 0 {
+		return r.versioned(ctx, kind, tm, vs, ve, before, after)
+	}
+	if kind == binlog.Insert && hasAbsent(after) && isSequence(tm) {
+		return r.sequenceInsert(ctx, tm, after)
 	}
 	switch kind {
 	case binlog.Insert:

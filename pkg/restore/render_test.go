@@ -399,3 +399,107 @@ func TestUpdateSetsChangedColumns(t *testing.T) {
 		})
 	}
 }
+
+// TestRendererSystemVersioned: a versioned table's UPDATE and DELETE run at the source's time,
+// so that the target makes the history row the source made (and the logged one is left out);
+// new and history rows are INSERTs with both period columns.
+func TestRendererSystemVersioned(t *testing.T) {
+	ctx := context.Background()
+	tm := &binlog.TableMap{Schema: "db", Table: "v", HasNames: true, PrimaryKey: []int{0, 3},
+		Columns: []binlog.Column{{Name: "id", Type: 3}, {Name: "x", Type: 3},
+			{Name: "row_start", Type: 17, Meta: 6, RowStart: true}, {Name: "row_end", Type: 17, Meta: 6, RowEnd: true}}}
+	const max = "2038-01-19 03:14:07.999999"
+	v := func(id, x, start, end string) []binlog.Value {
+		return []binlog.Value{{Kind: binlog.ValInt, Text: []byte(id)}, {Kind: binlog.ValInt, Text: []byte(x)},
+			{Kind: binlog.ValTemporal, Text: []byte(start)}, {Kind: binlog.ValTemporal, Text: []byte(end)}}
+	}
+	s := &recordSink{}
+	r := NewRenderer(s, RenderOptions{Batch: 10})
+	steps := []func() error{
+		func() error { return r.Row(ctx, binlog.Insert, tm, nil, v("1", "1", "2026-01-01 00:00:00.000001", max)) },
+		// UPDATE: the current row, then the history row the server wrote (left out).
+		func() error {
+			return r.Row(ctx, binlog.Update, tm, v("1", "1", "2026-01-01 00:00:00.000001", max), v("1", "2", "2026-01-02 00:00:00.5", max))
+		},
+		func() error {
+			return r.Row(ctx, binlog.Insert, tm, nil, v("1", "1", "2026-01-01 00:00:00.000001", "2026-01-02 00:00:00.5"))
+		},
+		// A history row the source inserted itself (system_versioning_insert_history) stays.
+		func() error { return r.Row(ctx, binlog.Insert, tm, nil, v("2", "7", "2020-01-01 00:00:00", "2021-01-01 00:00:00")) },
+		// DELETE: the row end set.
+		func() error {
+			return r.Row(ctx, binlog.Update, tm, v("1", "2", "2026-01-02 00:00:00.5", max), v("1", "2", "2026-01-02 00:00:00.5", "2026-01-03 00:00:00"))
+		},
+		func() error { return r.Flush(ctx) },
+	}
+	for _, f := range steps {
+		if err := f(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{
+		"SET system_versioning_insert_history=1",
+		"INSERT INTO `db`.`v` (`id`,`x`,`row_start`,`row_end`) VALUES (1,1,'2026-01-01 00:00:00.000001','2038-01-19 03:14:07.999999')",
+		"SET @@timestamp=UNIX_TIMESTAMP('2026-01-02 00:00:00.5')",
+		"UPDATE `db`.`v` SET `x`=2 WHERE `id`=1 AND `row_end`='2038-01-19 03:14:07.999999' LIMIT 1",
+		"SET @@timestamp=DEFAULT",
+		"INSERT INTO `db`.`v` (`id`,`x`,`row_start`,`row_end`) VALUES (2,7,'2020-01-01 00:00:00','2021-01-01 00:00:00')",
+		"SET @@timestamp=UNIX_TIMESTAMP('2026-01-03 00:00:00')",
+		"DELETE FROM `db`.`v` WHERE `id`=1 AND `row_end`='2038-01-19 03:14:07.999999' LIMIT 1",
+		"SET @@timestamp=DEFAULT",
+	}
+	if strings.Join(s.stmts, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(s.stmts, "\n"), strings.Join(want, "\n"))
+	}
+	// What cannot be replayed exactly stops.
+	for name, f := range map[string]func() error{
+		"DELETE HISTORY": func() error {
+			return r.Row(ctx, binlog.Delete, tm, v("2", "7", "2020-01-01 00:00:00", "2021-01-01 00:00:00"), nil)
+		},
+		"history row updated": func() error {
+			return r.Row(ctx, binlog.Update, tm, v("2", "7", "2020-01-01 00:00:00", "2021-01-01 00:00:00"), v("2", "8", "2020-01-01 00:00:00", "2021-01-01 00:00:00"))
+		},
+		"ended and changed": func() error {
+			return r.Row(ctx, binlog.Update, tm, v("3", "1", "2020-01-01 00:00:00", max), v("3", "2", "2020-01-01 00:00:00", "2021-01-01 00:00:00"))
+		},
+	} {
+		if err := f(); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+	trx := &binlog.TableMap{Schema: "db", Table: "trx", HasNames: true, Columns: []binlog.Column{{Name: "id", Type: 3},
+		{Name: "s", Type: 8, RowStart: true, Unsigned: true}, {Name: "e", Type: 8, RowEnd: true, Unsigned: true}}}
+	err := r.Row(ctx, binlog.Insert, trx, nil, []binlog.Value{{Kind: binlog.ValInt, Text: []byte("1")}, {Kind: binlog.ValInt, Text: []byte("5")}, {Kind: binlog.ValInt, Text: []byte("18446744073709551615")}})
+	if err == nil || !strings.Contains(err.Error(), "transaction id") {
+		t.Errorf("transaction-precise versioning: %v", err)
+	}
+}
+
+// TestRendererSequenceMinimal: a MINIMAL image of a sequence holds the changed columns only; the
+// INSERT takes the others from the sequence's own row.
+func TestRendererSequenceMinimal(t *testing.T) {
+	cols := make([]binlog.Column, len(sequenceColumns))
+	for i, n := range sequenceColumns {
+		cols[i] = binlog.Column{Name: n, Type: 8}
+	}
+	cols[6].Type = 1
+	tm := &binlog.TableMap{Schema: "db", Table: "sq", HasNames: true, Columns: cols}
+	after := make([]binlog.Value, 8)
+	after[0] = binlog.Value{Kind: binlog.ValInt, Text: []byte("5001")}
+	after[7] = binlog.Value{Kind: binlog.ValInt, Text: []byte("0")}
+	s := &recordSink{}
+	r := NewRenderer(s, RenderOptions{Batch: 10})
+	if err := r.Row(context.Background(), binlog.Insert, tm, nil, after); err != nil {
+		t.Fatal(err)
+	}
+	want := "INSERT INTO `db`.`sq` (`next_not_cached_value`,`minimum_value`,`maximum_value`,`start_value`,`increment`,`cache_size`,`cycle_option`,`cycle_count`) " +
+		"SELECT 5001,`minimum_value`,`maximum_value`,`start_value`,`increment`,`cache_size`,`cycle_option`,0 FROM `db`.`sq`"
+	if len(s.stmts) != 1 || s.stmts[0] != want {
+		t.Errorf("got %q\nwant %q", s.stmts, want)
+	}
+	// A table that only looks like one is not a sequence.
+	cols[1].Name = "min"
+	if isSequence(tm) {
+		t.Error("a table with other column names is a sequence")
+	}
+}

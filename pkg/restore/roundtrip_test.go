@@ -223,7 +223,7 @@ func tableState(tb testing.TB, db *sql.DB, schema, table string) (string, []stri
 		}
 		switch typ {
 		case "char", "varchar", "tinytext", "text", "mediumtext", "longtext", "binary", "varbinary",
-			"tinyblob", "blob", "mediumblob", "longblob", "enum", "set", "json":
+			"tinyblob", "blob", "mediumblob", "longblob", "enum", "set", "json", "uuid", "inet4", "inet6":
 			exprs = append(exprs, "IFNULL(HEX(`"+col+"`), 'NULL')")
 		case "geometry", "point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon", "geometrycollection":
 			exprs = append(exprs, "IFNULL(HEX(ST_AsBinary(`"+col+"`)), 'NULL')", "IFNULL(ST_SRID(`"+col+"`), 'NULL')")

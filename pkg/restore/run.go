@@ -397,6 +397,7 @@ func (r *runner) close(ctx context.Context, ev *binlog.Event, commit bool) error
 	if err := r.sess.pitrs(ctx); err != nil {
 		return err
 	}
+	r.rend.EndTransaction()
 	if !commit {
 		return r.sink.Rollback(ctx)
 	}
