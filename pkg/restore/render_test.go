@@ -416,7 +416,9 @@ func TestRendererSystemVersioned(t *testing.T) {
 	s := &recordSink{}
 	r := NewRenderer(s, RenderOptions{Batch: 10})
 	steps := []func() error{
-		func() error { return r.Row(ctx, binlog.Insert, tm, nil, v("1", "1", "2026-01-01 00:00:00.000001", max)) },
+		func() error {
+			return r.Row(ctx, binlog.Insert, tm, nil, v("1", "1", "2026-01-01 00:00:00.000001", max))
+		},
 		// UPDATE: the current row, then the history row the server wrote (left out).
 		func() error {
 			return r.Row(ctx, binlog.Update, tm, v("1", "1", "2026-01-01 00:00:00.000001", max), v("1", "2", "2026-01-02 00:00:00.5", max))
@@ -425,7 +427,9 @@ func TestRendererSystemVersioned(t *testing.T) {
 			return r.Row(ctx, binlog.Insert, tm, nil, v("1", "1", "2026-01-01 00:00:00.000001", "2026-01-02 00:00:00.5"))
 		},
 		// A history row the source inserted itself (system_versioning_insert_history) stays.
-		func() error { return r.Row(ctx, binlog.Insert, tm, nil, v("2", "7", "2020-01-01 00:00:00", "2021-01-01 00:00:00")) },
+		func() error {
+			return r.Row(ctx, binlog.Insert, tm, nil, v("2", "7", "2020-01-01 00:00:00", "2021-01-01 00:00:00"))
+		},
 		// DELETE: the row end set.
 		func() error {
 			return r.Row(ctx, binlog.Update, tm, v("1", "2", "2026-01-02 00:00:00.5", max), v("1", "2", "2026-01-02 00:00:00.5", "2026-01-03 00:00:00"))
