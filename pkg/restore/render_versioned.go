@@ -98,6 +98,7 @@ func (r *Renderer) versioned(ctx context.Context, kind binlog.RowsKind, tm *binl
 	}
 	var at []byte
 	hkey := ""
+	where := 0
 	if isCurrent(&after[ve]) {
 		// UPDATE: the new row starts, and the history row ends, at the statement's time.
 		if after[vs].Kind != binlog.ValTemporal {
@@ -128,7 +129,8 @@ func (r *Renderer) versioned(ctx context.Context, kind binlog.RowsKind, tm *binl
 			s = appendLiteral(s, &tm.Columns[i], &after[i], r.mode)
 		}
 		var err error
-		if s, err = appendWhere(s, tm, before, r.mode); err != nil {
+		where = len(s)
+		if s, err = appendWhere(s, tm, before, r.mode, r.opts.BeforeImage); err != nil {
 			return err
 		}
 		r.stmt = s
@@ -145,7 +147,8 @@ func (r *Renderer) versioned(ctx context.Context, kind binlog.RowsKind, tm *binl
 		s := append(r.stmt[:0], "DELETE FROM "...)
 		s = r.appendTable(s, tm)
 		var err error
-		if s, err = appendWhere(s, tm, before, r.mode); err != nil {
+		where = len(s)
+		if s, err = appendWhere(s, tm, before, r.mode, r.opts.BeforeImage); err != nil {
 			return err
 		}
 		r.stmt = s
@@ -155,10 +158,14 @@ func (r *Renderer) versioned(ctx context.Context, kind binlog.RowsKind, tm *binl
 	}
 	ts := append([]byte("SET @@timestamp=UNIX_TIMESTAMP('"), at...)
 	ts = append(ts, "')"...)
-	for _, s := range [][]byte{ts, r.stmt, []byte("SET @@timestamp=DEFAULT")} {
-		if err := r.sink.Write(ctx, s); err != nil {
-			return err
-		}
+	if err := r.sink.Write(ctx, ts); err != nil {
+		return err
+	}
+	if err := r.writeRows(ctx, r.stmt, 1, where); err != nil {
+		return err
+	}
+	if err := r.sink.Write(ctx, []byte("SET @@timestamp=DEFAULT")); err != nil {
+		return err
 	}
 	if hkey != "" {
 		if r.history == nil {
@@ -256,7 +263,7 @@ func (r *Renderer) sequenceInsert(ctx context.Context, tm *binlog.TableMap, afte
 	s = append(s, " FROM "...)
 	s = r.appendTable(s, tm)
 	r.stmt = s
-	return r.emit(ctx)
+	return r.emit(ctx, 1, 0)
 }
 
 func hasAbsent(vals []binlog.Value) bool {
