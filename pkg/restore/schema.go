@@ -477,6 +477,7 @@ func (c *Catalog) resolve(ctx context.Context, tm *binlog.TableMap) (*binlog.Tab
 		}
 		bc.Name = sc.name
 		bc.Generated = sc.generated
+		bc.RowStart, bc.RowEnd = sc.rowStart, sc.rowEnd
 		if !tm.HasNames {
 			bc.Invisible = sc.invisible
 		}
