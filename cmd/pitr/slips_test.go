@@ -243,6 +243,13 @@ func TestQuickStartStdout(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "pitr")
 	cmd := exec.Command(mk, "build", "BIN="+bin)
 	cmd.Dir = filepath.Join("..", "..")
+	// As typed in a shell: under `make test` the inherited MAKEFLAGS/MAKELEVEL would make this
+	// make print "Entering directory", which a user's make never does.
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); k != "MAKEFLAGS" && k != "MAKELEVEL" && k != "MFLAGS" {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
