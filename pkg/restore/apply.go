@@ -778,7 +778,8 @@ func (e *RowCountError) Error() string {
 	if verb == "INSERT" {
 		found = "inserted"
 	}
-	msg := fmt.Sprintf("table %s: the %s %s %d rows where the source %s %d: the target differs from the source",
+	msg := fmt.Sprintf("table %s: the %s %s %d rows where the source %s %d: the target differs from the source "+
+		"(was it restored from the backup these binlogs continue, and left unchanged since?)",
 		stmtTable(e.Stmt), verb, found, e.Got, past, e.Check.Rows)
 	if w := e.Check.Where; w > 0 && w < len(e.Stmt) {
 		where := strings.TrimPrefix(e.Stmt[w:], " WHERE ")

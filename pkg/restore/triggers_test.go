@@ -32,3 +32,18 @@ func upper(s string) string {
 	}
 	return string(b)
 }
+
+// TestStmtTable: the table a rendered statement writes, for messages and the trigger check.
+func TestStmtTable(t *testing.T) {
+	for stmt, want := range map[string]string{
+		"INSERT INTO `db`.`t` (`a`) VALUES (1)":       "`db`.`t`",
+		"UPDATE `d``b`.`t.x` SET `a`=1 WHERE `id`=1":  "`d``b`.`t.x`",
+		"DELETE FROM `db`.```` WHERE `id` IN (1,2)":   "`db`.````",
+		"SET foreign_key_checks=0":                    "?",
+		"INSERT INTO `db`.`a b` (`x`) VALUES ('`.`')": "`db`.`a b`",
+	} {
+		if got := stmtTable(stmt); got != want {
+			t.Errorf("stmtTable(%q) = %q, want %q", stmt, got, want)
+		}
+	}
+}
