@@ -53,7 +53,8 @@ func newFindCmd(g *globalOptions) *cobra.Command {
 		Short: "List the DDL, mass deletes and updates, and first and last writes of the selected tables",
 		Long: `Find lists what an engineer hunts for in an incident, one line per event: DROP, TRUNCATE,
 RENAME and ALTER of the selected tables, transactions that delete or update more than --rows
-rows of one table, and the first and last transaction writing each table. Each line starts with
+rows of one table (or, logged as a statement, any UPDATE or DELETE of one: the binlog does not say
+how many rows it changed), and the first and last transaction writing each table. Each line starts with
 FILE:START-END; START pastes into replay --stop-position to stop just before it.`,
 		Example: `  # the incident recipe (README): what happened since the backup, in database shop
   pitr find --from-backup dump.sql -d shop --rows 100 mysql-bin.*

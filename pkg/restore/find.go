@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/pitr-tool/pitr/pkg/binlog"
@@ -213,8 +214,10 @@ func (f *finder) event(ctx context.Context, ev *binlog.Event) error {
 				return err
 			}
 		}
+		var ch *ddlChange
+		var err error
 		if ev.Query.Code == 0 {
-			ch, err := f.ddl.change(ev.Query.Schema, ev.Query.SQL)
+			ch, err = f.ddl.change(ev.Query.Schema, ev.Query.SQL)
 			if ch != nil {
 				for _, t := range ch.touches {
 					if t.Table != "*" {
@@ -251,6 +254,9 @@ func (f *finder) event(ctx context.Context, ev *binlog.Event) error {
 				}
 			}
 		}
+		if ch == nil && err == nil && f.seenBegin && !f.skip {
+			f.statement(ev)
+		}
 		if !f.seenBegin {
 			f.end()
 		}
@@ -280,6 +286,37 @@ func (f *finder) event(ctx context.Context, ev *binlog.Event) error {
 		}
 	}
 	return nil
+}
+
+// statement looks at a row change the source logged as a statement (binlog_format MIXED or
+// STATEMENT): it writes its tables, and an UPDATE or DELETE is listed, since how many rows it
+// changed is not in the binlog.
+func (f *finder) statement(ev *binlog.Event) {
+	if ev.Query.Code != 0 {
+		return
+	}
+	st := f.ddl.tablesOf(ev.Query.Schema, ev.Query.SQL)
+	sql := bytes.TrimSpace(stripLeadingComments(ev.Query.SQL))
+	verb := ""
+	for _, v := range []string{"DELETE", "UPDATE"} {
+		if len(sql) >= len(v) && strings.EqualFold(string(sql[:len(v)]), v) {
+			verb = v
+		}
+	}
+	for _, t := range st.writes {
+		f.opts.Filter.Saw(t.DB, t.Table)
+		if !f.opts.Filter.keepsAny(t) {
+			continue
+		}
+		name := "`" + t.DB + "`.`" + t.Table + "`"
+		if f.counts[name] == nil {
+			f.counts[name] = new([3]int64)
+		}
+		if verb != "" {
+			f.found = append(f.found, Finding{What: "STATEMENT " + verb, Table: name, Start: f.tx.Start, End: f.tx.End,
+				Time: f.tx.Time, GTID: f.tx.GTID, ServerID: f.tx.ServerID, SQL: truncate(sql, 200)})
+		}
+	}
 }
 
 func (f *finder) sorted() []Finding {

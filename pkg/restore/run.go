@@ -448,6 +448,9 @@ func (r *runner) statement(ctx context.Context, ev *binlog.Event, ch *ddlChange,
 		r.ddl = newDDLParser()
 	}
 	tables := r.ddl.tablesOf(ev.Query.Schema, ev.Query.SQL)
+	for _, t := range tables.writes {
+		r.cfg.Filter.Saw(t.DB, t.Table) // a table written only by statements is in the window too
+	}
 	f := r.cfg.Filter
 	if f != nil && (len(f.Databases) > 0 || len(f.Tables) > 0 || len(f.Exclude) > 0 || len(f.Only) > 0) || r.cfg.Render.Rewrite != nil {
 		if !r.seenBegin {
