@@ -182,3 +182,22 @@ func TestCharsetTable(t *testing.T) {
 		}
 	}
 }
+
+// TestWhereUnknownPad: a CHAR/BINARY value shorter than its column, whose charset nobody gave,
+// cannot be found exactly (BINARY lost its 0x00 pad, CHAR its spaces): an error, not a guess.
+func TestWhereUnknownPad(t *testing.T) {
+	tm := &binlog.TableMap{Schema: "db", Table: "t", HasNames: true, PrimaryKey: []int{0},
+		Columns: []binlog.Column{{Name: "k", Type: 254, Meta: 0xfe04}, {Name: "v", Type: 3}}}
+	short := []binlog.Value{{Kind: binlog.ValString, Text: []byte{0x0A}}, {Kind: binlog.ValInt, Text: []byte("1")}}
+	if _, err := appendWhere(nil, tm, short, 0, false); err == nil || !strings.Contains(err.Error(), "BINARY(4)") {
+		t.Errorf("unknown charset, short value: %v", err)
+	}
+	full := []binlog.Value{{Kind: binlog.ValString, Text: []byte{1, 2, 3, 4}}, {Kind: binlog.ValInt, Text: []byte("1")}}
+	if b, err := appendWhere(nil, tm, full, 0, false); err != nil || string(b) != " WHERE `k`=X'01020304' LIMIT 1" {
+		t.Errorf("a value of the full length: %s, %v", b, err)
+	}
+	tm.Columns[0].Collation = binaryCollation
+	if b, err := appendWhere(nil, tm, short, 0, false); err != nil || string(b) != " WHERE `k`=X'0A000000' LIMIT 1" {
+		t.Errorf("BINARY(4): %s, %v", b, err)
+	}
+}
