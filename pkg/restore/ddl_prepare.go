@@ -290,11 +290,25 @@ func (ts tokens) value(i int) int {
 	return i + 1
 }
 
-var tableDefKeywords = map[string]bool{"KEY": true, "INDEX": true, "PRIMARY": true, "UNIQUE": true, "CONSTRAINT": true,
-	"FOREIGN": true, "FULLTEXT": true, "SPATIAL": true, "CHECK": true, "PERIOD": true, "VECTOR": true}
+// tableDefKeyword reports whether a definition in CREATE TABLE (...) starting with the word w
+// (upper case) is a key, constraint or period rather than a column.
+func tableDefKeyword(w string) bool {
+	switch w {
+	case "KEY", "INDEX", "PRIMARY", "UNIQUE", "CONSTRAINT", "FOREIGN", "FULLTEXT", "SPATIAL", "CHECK", "PERIOD", "VECTOR":
+		return true
+	}
+	return false
+}
 
-var spatialTypes = map[string]bool{"geometry": true, "point": true, "linestring": true, "polygon": true, "multipoint": true,
-	"multilinestring": true, "multipolygon": true, "geometrycollection": true, "geomcollection": true}
+// spatialType reports whether t (lower case) names a spatial type.
+func spatialType(t string) bool {
+	switch t {
+	case "geometry", "point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon",
+		"geometrycollection", "geomcollection":
+		return true
+	}
+	return false
+}
 
 // prepareDDL rewrites CREATE TABLE and ALTER TABLE for the parser; other statements pass as
 // they are.
@@ -377,7 +391,7 @@ func (p *preparedDDL) createBody(ts tokens, from, to int) {
 		if i >= r[1] {
 			continue
 		}
-		if ts[i].kind == tkWord && tableDefKeywords[strings.ToUpper(ts[i].text)] {
+		if ts[i].kind == tkWord && tableDefKeyword(strings.ToUpper(ts[i].text)) {
 			if !keyDef(ts, i) {
 				// Only the primary key and unique keys find rows; other indexes, foreign keys,
 				// CHECK constraints and PERIOD definitions are left out.
@@ -459,7 +473,7 @@ func (p *preparedDDL) columnDef(ts tokens, i, end int) {
 			if !paren {
 				ex.realType, ts[j] = typ, token{tkWord, "binary(4)"}
 			}
-		case spatialTypes[typ]:
+		case spatialType(typ):
 			ex.realType, ts[j] = typ, token{tkWord, "blob"}
 		case typ == "vector":
 			// A float32 per dimension; stored as VARBINARY by MariaDB, as VECTOR by MySQL.
@@ -649,7 +663,7 @@ func (p *preparedDDL) alterSpecs(ts tokens, i int) {
 				p.createBody(ts, k+1, c)
 				continue
 			}
-			if k < r[1] && (ts[k].kind == tkIdent || ts[k].kind == tkWord && !tableDefKeywords[strings.ToUpper(ts[k].text)]) {
+			if k < r[1] && (ts[k].kind == tkIdent || ts[k].kind == tkWord && !tableDefKeyword(strings.ToUpper(ts[k].text))) {
 				p.columnDef(ts, k, r[1])
 			} else if k < r[1] {
 				p.indexDef(ts, k, r[1])

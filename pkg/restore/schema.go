@@ -609,7 +609,7 @@ func newColumnDef(col *ast.ColumnDef, prep *preparedDDL) columnDef {
 	ex := prep.extra(cd.name)
 	cd.realType, cd.invisible, cd.rowStart, cd.rowEnd = ex.realType, ex.invisible, ex.rowStart, ex.rowEnd
 	switch {
-	case spatialTypes[ex.realType]:
+	case spatialType(ex.realType):
 		cd.tp = tmysql.TypeGeometry
 	case ex.realType == "vector":
 		cd.tp, cd.flen = tmysql.TypeVarchar, -1 // MariaDB logs VARBINARY(4n), MySQL its VECTOR type
