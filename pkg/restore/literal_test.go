@@ -1,6 +1,10 @@
 package restore
 
 import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -199,5 +203,61 @@ func TestWhereUnknownPad(t *testing.T) {
 	tm.Columns[0].Collation = binaryCollation
 	if b, err := appendWhere(nil, tm, short, 0, false); err != nil || string(b) != " WHERE `k`=X'0A000000' LIMIT 1" {
 		t.Errorf("BINARY(4): %s, %v", b, err)
+	}
+}
+
+// TestLiteralCorpusMySQL renders the rows of a real MySQL 8 binlog (utf8mb4_0900_ai_ci text,
+// ENUM and SET, with the FULL metadata's members) from the corpus: the MySQL-only collation
+// must give quoted text and members by name, not hex.
+func TestLiteralCorpusMySQL(t *testing.T) {
+	dir := os.Getenv("PITR_CORPUS")
+	if dir == "" {
+		t.Skip("PITR_CORPUS not set")
+	}
+	src, err := binlog.OpenFiles([]string{filepath.Join(dir, "rust_mysql_common", "mysql-enum-string-set.000001")}, binlog.FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	ctx := context.Background()
+	s := &recordSink{}
+	r := NewRenderer(s, RenderOptions{})
+	sawColl := false
+	for {
+		ev, err := src.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Rows == nil || ev.Rows.Table.Table != "t" {
+			continue
+		}
+		tm := ev.Rows.Table
+		if c := tm.Columns[0].Collation; c >= 255 && c <= 323 {
+			sawColl = true
+		}
+		for ev.Rows.More() {
+			before, after, err := ev.Rows.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Row(ctx, ev.Rows.Kind, tm, before, after); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if !sawColl {
+		t.Fatal("the corpus table's text column is not in a utf8mb4_0900 collation")
+	}
+	out := strings.Join(s.stmts, "\n")
+	for _, want := range []string{"'0123456789'", "'var1'", "'one,three'", "'field1'", "'two,four'"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %s in:\n%.600s", want, out)
+		}
+	}
+	if strings.Contains(out, "X'") {
+		t.Errorf("hex in:\n%.600s", out)
 	}
 }
