@@ -261,3 +261,30 @@ func TestLiteralCorpusMySQL(t *testing.T) {
 		t.Errorf("hex in:\n%.600s", out)
 	}
 }
+
+// BenchmarkLiteral renders a 64-byte text value per charset rule (bytes of input per second).
+func BenchmarkLiteral(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		coll uint64
+		text []byte
+	}{
+		{"utf8mb4", collUtf8mb4, []byte(strings.Repeat("abcdé 한국", 5))},
+		{"latin1", collLatin1, []byte(strings.Repeat("abc\xe9\xe8 xyz", 8))},
+		{"euckr", collEuckr, []byte(strings.Repeat("ab\xc7\xd1\xb1\xb9 ", 9))},
+		{"utf16", collUtf16, []byte(strings.Repeat("\x00a\xd5\x5c", 16))},
+		{"binary", binaryCollation, []byte(strings.Repeat("\x00\x01\xff\x7f", 16))},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			c := binlog.Column{Collation: tc.coll}
+			v := binlog.Value{Kind: binlog.ValString, Text: tc.text}
+			multiTable("euckr")
+			var buf []byte
+			b.SetBytes(int64(len(tc.text)))
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				buf = appendLiteral(buf[:0], &c, &v, 0)
+			}
+		})
+	}
+}
