@@ -254,7 +254,9 @@ func runApply(ctx context.Context, o replayOptions, g *globalOptions, args []str
 		NoBinlog:   a.noBinlog,
 		Checkpoint: ck,
 		Retries:    a.retries,
-		Progress:   progress,
+		// A trigger the window creates fires for the rows after it, as one already there does.
+		AllowTriggers: a.allowTriggers,
+		Progress:      progress,
 		// Big enough that round trips cost little, small enough to stay well under the
 		// target's max_allowed_packet (a lone statement may still use all of it).
 		MaxBatch: min(1<<20, cfg.Render.MaxPacket/2),

@@ -36,6 +36,8 @@ type ApplyConfig struct {
 	// DryRun, when set, receives the statements instead of the target (which is still read for
 	// its checkpoint): exactly the bytes an apply would send, each followed by ";\n".
 	DryRun io.Writer
+	// AllowTriggers lets a CREATE TRIGGER in the window run (see ApplierOptions).
+	AllowTriggers bool
 }
 
 // ApplyResult is what Apply did.
@@ -179,7 +181,7 @@ func applyOnce(ctx context.Context, cfg ApplyConfig, res *ApplyResult, first boo
 		x = p
 	}
 	a := NewApplier(x, ApplierOptions{NoBinlog: cfg.NoBinlog, Checkpoint: cfg.Checkpoint, Progress: cfg.Progress, MaxBatch: cfg.MaxBatch,
-		Pipeline: true})
+		Pipeline: true, AllowTriggers: cfg.AllowTriggers})
 	stats, runErr := Run(ctx, src, a, rc)
 	closeErr := a.Close()
 	n, rows, last := a.Committed()
