@@ -618,3 +618,23 @@ func TestApplierShapes(t *testing.T) {
 		}
 	}
 }
+
+// TestRetryable: only the server's "try again" errors are retried; a statement's own error,
+// wrapped as Apply returns it, is not.
+func TestRetryable(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{&mysql.MySQLError{Number: 1213, Message: "Deadlock found"}, true},
+		{&mysql.MySQLError{Number: 1205, Message: "Lock wait timeout exceeded"}, true},
+		{stmtError(TxnInfo{}, "UPDATE t", &mysql.MySQLError{Number: 1213}), true},
+		{&mysql.MySQLError{Number: 1062, Message: "Duplicate entry"}, false},
+		{stmtError(TxnInfo{}, "UPDATE t", &RowCountError{Stmt: "UPDATE t", Check: RowCheck{Rows: 1}}), false},
+		{errors.New("Error 1213"), false},
+	} {
+		if got := Retryable(tc.err); got != tc.want {
+			t.Errorf("Retryable(%v) = %v", tc.err, got)
+		}
+	}
+}
