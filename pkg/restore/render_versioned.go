@@ -274,3 +274,25 @@ func hasAbsent(vals []binlog.Value) bool {
 	}
 	return false
 }
+
+// versioned reports whether a catalog holds tm's table as system-versioned (a CREATE TABLE ...
+// WITH SYSTEM VERSIONING in the window, or in a schema): a binlog's own column names do not say
+// which columns are the period, so such a table is resolved even when its map has names.
+func (c *Catalog) versioned(tm *binlog.TableMap) bool {
+	for cat := c; cat != nil; cat = cat.next {
+		def, ok := cat.tables[tm.Schema+"."+tm.Table]
+		if !ok {
+			continue
+		}
+		if def == nil {
+			return false
+		}
+		for i := range def.columns {
+			if def.columns[i].rowStart {
+				return true
+			}
+		}
+		return false
+	}
+	return false
+}

@@ -723,8 +723,9 @@ func (r *runner) rows(ctx context.Context, ev *binlog.Event) error {
 	if !r.cfg.Filter.KeepTable(tm) || !r.cfg.Filter.KeepKind(rows.Kind) {
 		return nil
 	}
-	// A binlog's own column names are enough unless the user gave a schema to check them with.
-	if !tm.HasNames || r.cfg.VerifySchema {
+	// A binlog's own column names are enough unless the user gave a schema to check them with,
+	// or the table is system-versioned, which only DDL says.
+	if !tm.HasNames || r.cfg.VerifySchema || r.catalog.versioned(tm) {
 		var err error
 		if tm, err = r.catalog.resolve(ctx, tm); err != nil {
 			return err

@@ -159,6 +159,53 @@ func TestValuesRoundTrip(t *testing.T) {
 		})
 	}
 	t.Run("strict", func(t *testing.T) { strictSession(t, src, dst) })
+	t.Run("versioned-ddl-in-window", func(t *testing.T) { versionedFromDDL(t, src, dst) })
+}
+
+// versionedFromDDL: with FULL metadata and no schema, a CREATE TABLE ... WITH SYSTEM VERSIONING
+// in the window is what says which columns are the period.
+func versionedFromDDL(t *testing.T, src, dst *mariadbtest.Server) {
+	ctx := context.Background()
+	if _, err := src.DB.ExecContext(ctx, "SET GLOBAL binlog_row_metadata=FULL"); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.FlushBinlogs(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before, err := src.BinlogFiles(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := src.ExecScript(ctx, `CREATE DATABASE vd; USE vd;
+CREATE TABLE vt (id INT PRIMARY KEY, v VARCHAR(10)) WITH SYSTEM VERSIONING;
+SET @@timestamp = 1700000000.25;
+INSERT INTO vt VALUES (1, 'a'), (2, 'b');
+SET @@timestamp = 1700000005.5;
+UPDATE vt SET v = 'c' WHERE id = 1;
+DELETE FROM vt WHERE id = 2;`); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.FlushBinlogs(ctx); err != nil {
+		t.Fatal(err)
+	}
+	files, err := src.BinlogFiles(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = files[len(before)-1 : len(files)-1]
+	filter, err := NewFilter([]string{"vd"}, nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := dst.Client(ctx)
+	cmd.Stdin = bytes.NewReader(replayFiles(t, files, Config{Filter: filter}))
+	if out, err := cmd.CombinedOutput(); err != nil || len(out) > 0 {
+		t.Fatalf("applying the replay: %v\n%s", err, out)
+	}
+	a, b := versionedState(t, src.DB, "vd", "vt"), versionedState(t, dst.DB, "vd", "vt")
+	if len(a) != 3 || strings.Join(a, "\n") != strings.Join(b, "\n") {
+		t.Errorf("source:\n%s\nreplayed:\n%s", strings.Join(a, "\n"), strings.Join(b, "\n"))
+	}
 }
 
 // strictSession: what the target cannot store as the source stored it stops the replay with
