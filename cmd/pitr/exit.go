@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"errors"
+
+	"github.com/pitr-tool/pitr/pkg/binlog"
+	"github.com/pitr-tool/pitr/pkg/restore"
 )
 
 // Exit codes, in one place.
@@ -34,6 +37,8 @@ func exitCode(err error) int {
 		return exitUsage
 	case errors.As(err, &ae) && ae.committed > 0:
 		return exitApplied
+	case errors.Is(err, restore.ErrFilterMatchesNothing), errors.Is(err, binlog.ErrStartInTxn):
+		return exitUsage // a flag to correct, wherever the run found it (replay, find, apply)
 	}
 	return exitError
 }

@@ -284,6 +284,11 @@ UPDATE shop.member_kr SET name = '마지막' WHERE id = 1;`)
 		for _, f := range m {
 			args = append(args, filepath.Base(f))
 		}
+		// A typo in a filter stops the apply before it writes (the counting pass sees it).
+		typo := append([]string{"replay", "-q", "--from-backup", "dump.sql", "-t", "shop.order", "--stop-before-drop", "--no-defaults",
+			"--target-socket", empty.Socket, "--target-user", "root", "--no-checkpoint"}, args[len(args)-len(m):]...)
+		typoRes := runPitrIn(t, work, typo...)
+		wantFailure(t, typoRes, exitUsage, `-t "shop.order" matches no table in the window`, "shop.orders")
 		res := runPitrIn(t, work, args...)
 		if res.code != 0 {
 			t.Fatalf("apply: exit %d\n%s", res.code, res.stderr)
