@@ -176,6 +176,10 @@ func runApply(ctx context.Context, o replayOptions, g *globalOptions, args []str
 	var serverMax int64
 	var version string
 	err = probe.QueryRowContext(ctx, "SELECT @@max_allowed_packet, VERSION()").Scan(&serverMax, &version)
+	var cipherName, cipher string // whether the connection is encrypted, as the server sees it
+	if err == nil {
+		_ = probe.QueryRowContext(ctx, "SHOW SESSION STATUS LIKE 'Ssl_cipher'").Scan(&cipherName, &cipher)
+	}
 	var resume restore.CheckpointState
 	var resumed bool
 	if err == nil && ck != nil {
@@ -199,7 +203,7 @@ func runApply(ctx context.Context, o replayOptions, g *globalOptions, args []str
 	}
 
 	sizes := fileSizes(files)
-	sum := summary{origin: origin, window: cfg.Window, files: files, o: o, target: target.Address() + " (" + version + ")", ck: ck, resume: resume, resumed: resumed}
+	sum := summary{origin: origin, window: cfg.Window, files: files, o: o, target: target.Address() + " (" + version + "; " + target.TLSState(cipher) + ")", ck: ck, resume: resume, resumed: resumed}
 	count := !a.yes && !a.dryRun
 	checkTriggers := len(triggers) > 0 && !a.allowTriggers
 	if count || checkTriggers {

@@ -36,8 +36,8 @@ func addConnFlags(fs *pflag.FlagSet, prefix string, o *mysqlconn.Options) {
 		"A value here shows in the process list; prefer MYSQL_PWD, a defaults file or the prompt")
 	fs.Lookup(prefix + "-password").NoOptDefVal = askPassword
 	fs.StringVar(&o.TLS, prefix+"-tls", "", "TLS `MODE` for the "+prefix+": disabled, preferred, required, verify-ca, verify-identity "+
-		"(default: preferred over TCP, none over a socket)")
-	fs.StringVar(&o.TLSCA, prefix+"-ssl-ca", "", "CA certificate `FILE` (PEM) for verify-ca and verify-identity")
+		"(default: none over a socket, preferred to a loopback address, required to any other host; never plaintext once a TLS option is given)")
+	fs.StringVar(&o.TLSCA, prefix+"-ssl-ca", "", "CA certificate `FILE` (PEM) for verify-ca and verify-identity (default: the system's roots); given alone, it means verify-ca")
 	fs.StringVar(&o.TLSCert, prefix+"-ssl-cert", "", "client certificate `FILE` (PEM)")
 	fs.StringVar(&o.TLSKey, prefix+"-ssl-key", "", "client key `FILE` (PEM)")
 }

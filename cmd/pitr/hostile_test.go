@@ -182,6 +182,23 @@ func TestHostileInput(t *testing.T) {
 		}
 	})
 
+	t.Run("no fallback to plaintext once TLS is asked for", func(t *testing.T) {
+		ca, _, _ := makeCerts(t, t.TempDir())
+		tcp := []string{"replay", "--no-defaults", "--source-host", "127.0.0.1", "--source-port", strconv.Itoa(srv.Port), "--source-user", "root"}
+		// This server has no TLS: loopback without TLS options connects, and says so.
+		res := runPitr(t, tcp...)
+		if res.code != 0 || !strings.Contains(res.stdout, "NOT encrypted (tls preferred)") {
+			t.Errorf("loopback default: exit %d, header:\n%.600s\n%s", res.code, res.stdout, res.stderr)
+		}
+		for _, extra := range [][]string{{"--source-ssl-ca", ca}, {"--source-tls", "required"}, {"--source-tls", "verify-identity"},
+			{"--source-tls", "preferred", "--source-ssl-ca", ca}} {
+			res := runPitr(t, append(tcp, extra...)...)
+			if res.code == 0 || !strings.Contains(strings.ToLower(res.stderr), "tls") {
+				t.Errorf("%v against a server without TLS: exit %d, %s", extra, res.code, res.stderr)
+			}
+		}
+	})
+
 	t.Run("files pitr writes are the owner's alone", func(t *testing.T) {
 		to := filepath.Join(t.TempDir(), "binlogs")
 		o := fetchOptions{to: to, noDefaults: true}

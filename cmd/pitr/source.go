@@ -85,7 +85,7 @@ func openServerSource(ctx context.Context, o replayOptions, start binlog.Positio
 		}
 		cfg.Window.StopPos.File = first
 	}
-	origin := "server: " + so.Name + " (" + info.Version + ")"
+	origin := "server: " + so.Name + " (" + info.Version + "; " + mysqlconn.DescribeTLS(so.TLSMode, so.Network, info.TLSCipher) + ")"
 	if !o.stream.follow {
 		origin += " up to " + info.Current.String()
 	}
@@ -112,7 +112,7 @@ func (s streamOptions) streamOptions(defaultsFile string, noDefaults bool, log *
 	if err != nil {
 		return binlog.StreamOptions{}, usagef(fmt.Errorf("source: %w", err))
 	}
-	so := binlog.StreamOptions{Network: dc.Net, Addr: dc.Addr, User: dc.User, Password: dc.Passwd, TLS: dc.TLS,
+	so := binlog.StreamOptions{Network: dc.Net, Addr: dc.Addr, User: dc.User, Password: dc.Passwd, TLS: dc.TLS, TLSMode: conn.TLSMode(),
 		Name: conn.Address(), AuthHint: loginHint("source", conn), ServerID: s.serverID, Follow: s.follow, Heartbeat: s.heartbeat, Log: log}
 	switch {
 	case dc.TLSConfig == "preferred" && dc.Net != "unix":

@@ -90,6 +90,9 @@ CREATE DATABASE d; CREATE TABLE d.t (id INT PRIMARY KEY, v VARCHAR(20)); CREATE 
 	if code != 0 || !strings.Contains(out, "'over tls'") {
 		t.Fatalf("replay over TLS: exit %d, stderr %s, stdout %s", code, stderr, out)
 	}
+	if !strings.Contains(out, "certificate and host name verified") {
+		t.Errorf("the header does not say the source connection is encrypted and verified:\n%s", out)
+	}
 	code, _, stderr = run(append([]string{"replay", "--source-tls", "verify-ca", "--source-ssl-ca", otherCA}, tcp("source")...)...)
 	if code == 0 || !strings.Contains(strings.ToLower(stderr), "certificate") {
 		t.Errorf("replay with a CA that did not sign the server certificate: exit %d, %s", code, stderr)
@@ -104,6 +107,9 @@ CREATE DATABASE d; CREATE TABLE d.t (id INT PRIMARY KEY, v VARCHAR(20)); CREATE 
 	code, _, stderr = run(append(args, files...)...)
 	if code != 0 {
 		t.Fatalf("apply over TLS: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, "encrypted (") || !strings.Contains(stderr, "certificate verified, host name not checked") {
+		t.Errorf("the summary does not say the target connection is encrypted and verified:\n%s", stderr)
 	}
 	var n int
 	srv.DB.QueryRow("SELECT COUNT(*) FROM d.copy WHERE v IN ('over tls', 'two')").Scan(&n)

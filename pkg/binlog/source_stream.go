@@ -28,6 +28,7 @@ type StreamOptions struct {
 	User     string
 	Password string
 	TLS      *tls.Config // nil: no TLS
+	TLSMode  string      // the mode TLS was chosen by, for messages
 	// TLSPreferred falls back to a plain connection when the server does not offer TLS.
 	TLSPreferred bool
 	// Name names the server in messages (user@host:port); never the password.
@@ -66,10 +67,12 @@ const DefaultServerIDMin = 0x7f000000
 
 // ServerInfo is what a stream learned about its server when it opened.
 type ServerInfo struct {
-	Version string   // SELECT VERSION()
-	MariaDB bool     // flavor of the replication protocol
-	Binlogs []string // SHOW BINARY LOGS, oldest first
-	Current Position // the server's current position when the stream opened: where it stops without Follow
+	Version string // SELECT VERSION()
+	// TLSCipher is the cipher of the connection ("" when not encrypted).
+	TLSCipher string
+	MariaDB   bool     // flavor of the replication protocol
+	Binlogs   []string // SHOW BINARY LOGS, oldest first
+	Current   Position // the server's current position when the stream opened: where it stops without Follow
 }
 
 // Errors of a stream, for errors.Is; the messages name what to fix.
@@ -189,6 +192,10 @@ func (s *stream) inspect(ctx context.Context) error {
 	}
 	s.info.Version, _ = r.GetString(0, 0)
 	s.info.MariaDB = strings.Contains(strings.ToLower(s.info.Version), "mariadb")
+	// Whether this connection is encrypted, as the server sees it, for the summary.
+	if r, err := c.Execute("SHOW SESSION STATUS LIKE 'Ssl_cipher'"); err == nil && r.RowNumber() > 0 {
+		s.info.TLSCipher, _ = r.GetString(0, 1)
+	}
 
 	r, err = c.Execute("SHOW MASTER STATUS")
 	if isServerError(err, erParse) { // MySQL 8.4 and later

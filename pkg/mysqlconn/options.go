@@ -35,8 +35,9 @@ type Options struct {
 	// NoDefaults reads no option file at all.
 	NoDefaults bool
 
-	// TLS is "" (the default: preferred over TCP, none over a socket), "disabled", "preferred",
-	// "required" (encrypted, certificate not checked), "verify-ca" or "verify-identity".
+	// TLS is "" (the default: see TLSMode), "disabled", "preferred", "required" (encrypted,
+	// certificate not checked), "verify-ca" or "verify-identity" (against TLSCA, or the system's
+	// roots without it).
 	TLS                    string
 	TLSCA, TLSCert, TLSKey string
 
@@ -152,9 +153,6 @@ func (o Options) validate() error {
 	default:
 		return fmt.Errorf("tls mode %q: want disabled, preferred, required, verify-ca or verify-identity", o.TLS)
 	}
-	if (o.TLS == "verify-ca" || o.TLS == "verify-identity") && o.TLSCA == "" {
-		return fmt.Errorf("tls mode %s needs a CA file (ssl-ca)", o.TLS)
-	}
 	if (o.TLSCert == "") != (o.TLSKey == "") {
 		return errors.New("a client certificate needs both ssl-cert and ssl-key")
 	}
@@ -243,30 +241,84 @@ func (o Options) DriverConfig() (*mysql.Config, error) {
 	cfg.InterpolateParams = false
 	// The client-side limit: the server's own max_allowed_packet is what counts.
 	cfg.MaxAllowedPacket = 1 << 30
-	mode := o.TLS
-	if mode == "" {
-		mode = "preferred"
-		if cfg.Net == "unix" {
-			mode = "disabled"
-		}
-	}
+	mode := o.TLSMode()
 	switch mode {
 	case "disabled":
 		cfg.TLSConfig = "false"
 		return cfg, nil
 	case "preferred":
-		if o.TLSCert == "" && o.TLSCA == "" {
-			cfg.TLSConfig = "preferred"
-			return cfg, nil
-		}
+		// The implicit default on loopback only (see TLSMode): encrypted when the server
+		// offers it, unverified.
+		cfg.TLSConfig = "preferred"
+		return cfg, nil
 	}
 	tc, err := o.tlsConfig(mode, cfg.Addr)
 	if err != nil {
 		return nil, err
 	}
 	cfg.TLS = tc
-	cfg.AllowFallbackToPlaintext = mode == "preferred"
+	cfg.AllowFallbackToPlaintext = false
 	return cfg, nil
+}
+
+// TLSMode is the TLS mode a connection uses. A mode given is kept, except that "preferred"
+// with a CA, certificate or key is not: once any TLS option is given pitr never falls back to
+// plaintext (a CA makes it verify-ca, a certificate alone required). With none given:
+//   - a unix socket: disabled (local, as the mysql client; the server's require_secure_transport
+//     accepts it too);
+//   - TCP to a loopback address or localhost: preferred (no network to attack);
+//   - TCP to any other host: required, as MariaDB 11.4's client turns TLS on by default. The
+//     11.4 client goes further and verifies the server's certificate by default, trusting a
+//     self-signed one through a digest of the password only that client and server compute; pitr
+//     cannot, so it encrypts by default and verifies when given verify-ca or verify-identity
+//     (against --ssl-ca, or the system's roots).
+func (o Options) TLSMode() string {
+	mode := o.TLS
+	anyFile := o.TLSCA != "" || o.TLSCert != "" || o.TLSKey != ""
+	switch {
+	case mode == "" && anyFile, mode == "preferred" && anyFile:
+		if o.TLSCA != "" {
+			return "verify-ca"
+		}
+		return "required"
+	case mode != "":
+		return mode
+	}
+	network, addr := o.netAddr()
+	if network == "unix" {
+		return "disabled"
+	}
+	host, _, _ := net.SplitHostPort(addr)
+	if host == "localhost" {
+		return "preferred"
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return "preferred"
+	}
+	return "required"
+}
+
+// TLSState describes a connection for a summary: whether it is encrypted (cipher is the
+// server's Ssl_cipher, "" for none) and whether the server's certificate was verified.
+func (o Options) TLSState(cipher string) string {
+	network, _ := o.netAddr()
+	return DescribeTLS(o.TLSMode(), network, cipher)
+}
+
+// DescribeTLS is TLSState for a connection of the given TLS mode and network.
+func DescribeTLS(mode, network, cipher string) string {
+	switch {
+	case cipher == "" && network == "unix":
+		return "unix socket, not encrypted"
+	case cipher == "":
+		return "NOT encrypted (tls " + mode + ")"
+	case mode == "verify-identity":
+		return "encrypted (" + cipher + "), certificate and host name verified"
+	case mode == "verify-ca":
+		return "encrypted (" + cipher + "), certificate verified, host name not checked"
+	default:
+		return "encrypted (" + cipher + "), certificate NOT verified (tls " + mode + ")"
+	}
 }
 
 func (o Options) tlsConfig(mode, addr string) (*tls.Config, error) {

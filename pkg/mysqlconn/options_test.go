@@ -99,7 +99,6 @@ func TestResolveErrors(t *testing.T) {
 		{name: "bad port", in: Options{DefaultsFile: badPort}, want: "port.cnf:2: port"},
 		{name: "prompt without terminal", in: Options{NoDefaults: true, AskPassword: true}, want: "needs a terminal"},
 		{name: "bad tls", in: Options{NoDefaults: true, TLS: "maybe"}, want: `tls mode "maybe"`},
-		{name: "verify without ca", in: Options{NoDefaults: true, TLS: "verify-ca"}, want: "needs a CA file"},
 		{name: "bad uri", in: Options{URI: "http://u:hunter2@x"}, want: "target URI"},
 	}
 	for _, tc := range cases {
@@ -123,7 +122,8 @@ func TestDriverConfig(t *testing.T) {
 		wantTLS        bool
 	}{
 		{name: "socket", in: Options{Socket: "/s.sock", User: "u"}, net: "unix", addr: "/s.sock", tls: "false"},
-		{name: "tcp preferred", in: Options{Host: "db", User: "u"}, net: "tcp", addr: "db:3306", tls: "preferred"},
+		{name: "tcp to a remote host: required", in: Options{Host: "db", User: "u"}, net: "tcp", addr: "db:3306", wantTLS: true},
+		{name: "tcp loopback: preferred", in: Options{Host: "127.0.0.1", Port: 3310, User: "u"}, net: "tcp", addr: "127.0.0.1:3310", tls: "preferred"},
 		{name: "tcp port", in: Options{Host: "::1", Port: 3310, User: "u", TLS: "disabled"}, net: "tcp", addr: "[::1]:3310", tls: "false"},
 		{name: "required", in: Options{Host: "db", User: "u", TLS: "required"}, net: "tcp", addr: "db:3306", wantTLS: true},
 	}
@@ -135,6 +135,9 @@ func TestDriverConfig(t *testing.T) {
 			}
 			if cfg.Net != tc.net || cfg.Addr != tc.addr || cfg.TLSConfig != tc.tls || (cfg.TLS != nil) != tc.wantTLS {
 				t.Errorf("got %s %s tls=%q %v", cfg.Net, cfg.Addr, cfg.TLSConfig, cfg.TLS != nil)
+			}
+			if cfg.AllowFallbackToPlaintext {
+				t.Error("falls back to plaintext")
 			}
 			if cfg.MultiStatements || cfg.InterpolateParams || cfg.ParseTime {
 				t.Error("want the plain text protocol")
@@ -177,6 +180,47 @@ func TestOptionFileWritableByOthers(t *testing.T) {
 		}
 		if got := strings.Contains(r.Warning, "writable by others"); got != tc.ignored {
 			t.Errorf("mode %04o: warning %q", tc.mode, r.Warning)
+		}
+	}
+}
+
+// TestTLSMode: the mode each combination of options connects with. Once any TLS option is
+// given there is no fallback to plaintext; only loopback defaults to preferred.
+func TestTLSMode(t *testing.T) {
+	for _, tc := range []struct {
+		in   Options
+		want string
+	}{
+		{Options{Socket: "/s"}, "disabled"},
+		{Options{Host: "localhost", Port: 3307}, "preferred"},
+		{Options{Host: "127.0.0.1"}, "preferred"},
+		{Options{Host: "::1"}, "preferred"},
+		{Options{Host: "db.example.com"}, "required"},
+		{Options{Host: "10.0.0.5", TLS: "disabled"}, "disabled"},
+		{Options{Host: "10.0.0.5", TLS: "preferred"}, "preferred"},
+		{Options{Host: "10.0.0.5", TLSCA: "/ca.pem"}, "verify-ca"},
+		{Options{Host: "127.0.0.1", TLS: "preferred", TLSCA: "/ca.pem"}, "verify-ca"},
+		{Options{Host: "127.0.0.1", TLSCert: "/c.pem", TLSKey: "/k.pem"}, "required"},
+		{Options{Host: "10.0.0.5", TLS: "verify-identity"}, "verify-identity"},
+	} {
+		if got := tc.in.TLSMode(); got != tc.want {
+			t.Errorf("%+v: %s, want %s", tc.in, got, tc.want)
+		}
+	}
+	// verify-* without a CA file verifies against the system's roots.
+	for _, mode := range []string{"verify-ca", "verify-identity"} {
+		cfg, err := Options{Host: "db.example.com", TLS: mode}.DriverConfig()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.TLS == nil || cfg.TLS.RootCAs != nil || cfg.AllowFallbackToPlaintext {
+			t.Errorf("%s: %+v", mode, cfg.TLS)
+		}
+		if mode == "verify-identity" && (cfg.TLS.InsecureSkipVerify || cfg.TLS.ServerName != "db.example.com") {
+			t.Errorf("%s: does not verify the host name", mode)
+		}
+		if mode == "verify-ca" && cfg.TLS.VerifyPeerCertificate == nil {
+			t.Errorf("%s: does not verify the chain", mode)
 		}
 	}
 }
