@@ -176,9 +176,15 @@ func runApply(ctx context.Context, o replayOptions, g *globalOptions, args []str
 	var serverMax int64
 	var version string
 	err = probe.QueryRowContext(ctx, "SELECT @@max_allowed_packet, VERSION()").Scan(&serverMax, &version)
-	var cipherName, cipher string // whether the connection is encrypted, as the server sees it
+	var cipher string // whether the connection is encrypted, as the server sees it
 	if err == nil {
-		_ = probe.QueryRowContext(ctx, "SHOW SESSION STATUS LIKE 'Ssl_cipher'").Scan(&cipherName, &cipher)
+		// MariaDB keeps session status in information_schema, MySQL 8 in performance_schema.
+		for _, q := range []string{"SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'Ssl_cipher'",
+			"SELECT VARIABLE_VALUE FROM performance_schema.session_status WHERE VARIABLE_NAME = 'Ssl_cipher'"} {
+			if probe.QueryRowContext(ctx, q).Scan(&cipher) == nil {
+				break
+			}
+		}
 	}
 	var resume restore.CheckpointState
 	var resumed bool
