@@ -85,3 +85,39 @@ func TestExtract(t *testing.T) {
 		t.Errorf("xtrabackup folder: %v", err)
 	}
 }
+
+// TestExtractSession: an extracted table runs on its own in an empty server. It sets the
+// session the dump's header sets (saving @OLD_ values as the dump does), never copies the
+// dump's closing SET ...=@OLD_... lines (ERROR 1231 when the header is not there), says what
+// it relaxes, and keeps a file name in its comment on one line.
+func TestExtractSession(t *testing.T) {
+	dump := "-- MariaDB dump 10.19  Distrib 10.11.19-MariaDB\n--\n-- Host: localhost    Database: \n-- ------\n" +
+		"/*!40101 SET @OLD_CHARACTER_SET_CLIENT=@@CHARACTER_SET_CLIENT */;\n/*!40101 SET NAMES utf8mb4 */;\n" +
+		"/*!40103 SET @OLD_TIME_ZONE=@@TIME_ZONE */;\n/*!40103 SET TIME_ZONE='+00:00' */;\n" +
+		"/*!40014 SET @OLD_UNIQUE_CHECKS=@@UNIQUE_CHECKS, UNIQUE_CHECKS=0 */;\n" +
+		"/*!40101 SET @OLD_SQL_MODE=@@SQL_MODE, SQL_MODE='NO_AUTO_VALUE_ON_ZERO' */;\n/*M!100616 SET @OLD_NOTE_VERBOSITY=@@NOTE_VERBOSITY, NOTE_VERBOSITY=0 */;\n\n" +
+		"--\n-- Current Database: `a`\n--\n\nUSE `a`;\n\n" +
+		"--\n-- Table structure for table `t`\n--\n\nCREATE TABLE `t` (\n  `id` int NOT NULL\n);\n\n" +
+		"--\n-- Dumping data for table `t`\n--\n\nINSERT INTO `t` VALUES (1);\n" +
+		"/*!40103 SET TIME_ZONE=@OLD_TIME_ZONE */;\n\n/*!40101 SET SQL_MODE=@OLD_SQL_MODE */;\n/*!40014 SET UNIQUE_CHECKS=@OLD_UNIQUE_CHECKS */;\n" +
+		"/*!40101 SET CHARACTER_SET_CLIENT=@OLD_CHARACTER_SET_CLIENT */;\n/*M!100616 SET NOTE_VERBOSITY=@OLD_NOTE_VERBOSITY */;\n\n-- Dump completed on 2026-11-29 10:00:00\n"
+	path := filepath.Join(t.TempDir(), "odd\nname.sql")
+	os.WriteFile(path, []byte(dump), 0o644)
+	var out bytes.Buffer
+	if err := Extract(context.Background(), &out, path, "a", "t"); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	for _, w := range []string{"/*!40101 SET NAMES utf8mb4 */;\n", "/*!40103 SET TIME_ZONE='+00:00' */;\n", "SQL_MODE='NO_AUTO_VALUE_ON_ZERO' */;\n",
+		"/*!40014 SET FOREIGN_KEY_CHECKS=0 */;\n", "-- foreign_key_checks=0", "odd\\nname.sql", "INSERT INTO `t` VALUES (1);"} {
+		if !strings.Contains(got, w) {
+			t.Errorf("lacks %q:\n%s", w, got)
+		}
+	}
+	if strings.Contains(got, "=@OLD_") || strings.Contains(got, "odd\nname") {
+		t.Errorf("copies the dump's closing @OLD_ lines, or breaks a comment line:\n%s", got)
+	}
+	if i, j := strings.Index(got, "SET NAMES"), strings.Index(got, "CREATE TABLE"); i < 0 || j < i {
+		t.Errorf("the session is not set before the table:\n%s", got)
+	}
+}
