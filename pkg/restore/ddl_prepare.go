@@ -44,6 +44,11 @@ type columnExtra struct {
 	rowEnd    bool
 }
 
+type visibility struct {
+	column    string
+	invisible bool
+}
+
 // preparedDDL is a statement rewritten for the parser.
 type preparedDDL struct {
 	sql     string
@@ -53,6 +58,7 @@ type preparedDDL struct {
 	// VERSIONING.
 	versioning int
 	replace    bool // CREATE OR REPLACE
+	visibility []visibility // ALTER COLUMN c SET [IN]VISIBLE, taken out
 }
 
 func (p *preparedDDL) extra(name string) columnExtra { return p.columns[strings.ToLower(name)] }
@@ -351,6 +357,9 @@ func prepareDDL(s string) *preparedDDL {
 	case ts.is(i, "ALTER"):
 		j := ts.next(i + 1)
 		for ts.is(j, "ONLINE") || ts.is(j, "IGNORE") {
+			if ts.is(j, "ONLINE") {
+				ts[j] = token{tkSpace, ""} // MariaDB's ALTER ONLINE TABLE: a lock promise
+			}
 			j = ts.next(j + 1)
 		}
 		if !ts.is(j, "TABLE") {
@@ -361,6 +370,13 @@ func prepareDDL(s string) *preparedDDL {
 			j = ts.next(k)
 		}
 		j = ts.skipName(j)
+		// MariaDB's WAIT n / NOWAIT: how long to wait for locks.
+		if ts.is(j, "NOWAIT") {
+			ts[j] = token{tkSpace, ""}
+		} else if ts.is(j, "WAIT") {
+			n := ts.next(j + 1)
+			ts.blank(j, n+1)
+		}
 		p.alterSpecs(ts, j)
 	default:
 		return p
@@ -683,7 +699,31 @@ func (p *preparedDDL) alterSpecs(ts tokens, i int) {
 			if k < r[1] {
 				p.columnDef(ts, k, r[1])
 			}
+		case ts.is(j, "ALGORITHM") || ts.is(j, "LOCK"):
+			// How the server runs the ALTER (MariaDB's ALGORITHM=NOCOPY the parser does not know).
+			p.dropPart(ts, r, n == dropped)
+			dropped++
+			continue
 		case ts.is(j, "ALTER"):
+			// ALTER [COLUMN] c SET [IN]VISIBLE (MySQL 8): a visibility change only.
+			k := ts.next(j + 1)
+			if ts.is(k, "COLUMN") {
+				k = ts.next(k + 1)
+			}
+			if k < r[1] {
+				if e, ok := ts.words(k+1, "SET", "INVISIBLE"); ok && ts.next(e) >= r[1] {
+					p.visibility = append(p.visibility, visibility{ts[k].name(), true})
+					p.dropPart(ts, r, n == dropped)
+					dropped++
+					continue
+				}
+				if e, ok := ts.words(k+1, "SET", "VISIBLE"); ok && ts.next(e) >= r[1] {
+					p.visibility = append(p.visibility, visibility{ts[k].name(), false})
+					p.dropPart(ts, r, n == dropped)
+					dropped++
+					continue
+				}
+			}
 			// ALTER [COLUMN] c SET DEFAULT <expression>
 			for k := j; k < r[1]; k++ {
 				if ts.is(k, "DEFAULT") {

@@ -133,6 +133,10 @@ func TestAlterCharsetTracking(t *testing.T) {
 			"id: a:cp1251/51 b:cp1251/51 c:cp1251/51 row_start:invisible row_end:invisible"},
 		{"ALTER TABLE t DROP SYSTEM VERSIONING, ADD COLUMN u uuid", []binlog.Column{mLong, mVarchar(10), mBlob, mVarchar(3), mBinary(16)},
 			"id: a:cp1251/51 b:cp1251/51 c:cp1251/51 u:binary/63"},
+		{"ALTER ONLINE TABLE t WAIT 5 ADD COLUMN w int, ALGORITHM=NOCOPY, LOCK=NONE", []binlog.Column{mLong, mVarchar(10), mBlob, mVarchar(3), mBinary(16), mLong},
+			"id: a:cp1251/51 b:cp1251/51 c:cp1251/51 u:binary/63 w:"},
+		{"ALTER TABLE t ALTER COLUMN w SET INVISIBLE, ALGORITHM=INSTANT", []binlog.Column{mLong, mVarchar(10), mBlob, mVarchar(3), mBinary(16), mLong},
+			"id: a:cp1251/51 b:cp1251/51 c:cp1251/51 u:binary/63 w:invisible"},
 		{"ALTER DATABASE d CHARACTER SET greek", nil, ""},
 		{"CREATE TABLE t2 (a varchar(2))", nil, ""},
 	}

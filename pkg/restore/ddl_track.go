@@ -237,6 +237,11 @@ func (c *Catalog) apply(ctx context.Context, ch *ddlChange) error {
 		case ch.prep.versioning < 0:
 			def.dropSystemVersioning()
 		}
+		for _, v := range ch.prep.visibility {
+			if i := def.index(v.column); i >= 0 {
+				def.columns[i].invisible = v.invisible
+			}
+		}
 		c.tables[k] = def
 		if len(ch.touches) > 1 {
 			c.move(k, key(ch.touches[len(ch.touches)-1]))
