@@ -57,7 +57,7 @@ type preparedDDL struct {
 	// versioning is +1 for WITH SYSTEM VERSIONING or ADD SYSTEM VERSIONING, -1 for DROP SYSTEM
 	// VERSIONING.
 	versioning int
-	replace    bool // CREATE OR REPLACE
+	replace    bool         // CREATE OR REPLACE
 	visibility []visibility // ALTER COLUMN c SET [IN]VISIBLE, taken out
 }
 
