@@ -88,7 +88,7 @@ func runFind(ctx context.Context, o findOptions, g *globalOptions, args []string
 	if err != nil {
 		return err
 	}
-	src, err := binlog.OpenFiles(args, binlog.FileOptions{Start: start, AllowGaps: o.allowGaps})
+	src, err := binlog.OpenFiles(args, binlog.FileOptions{Start: start, AllowGaps: o.allowGaps, Log: log})
 	if err != nil {
 		return err
 	}

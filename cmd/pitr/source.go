@@ -22,7 +22,7 @@ func openSource(ctx context.Context, o replayOptions, start binlog.Position, cfg
 	if connGiven(o.stream.source) {
 		return openServerSource(ctx, o, start, cfg, args)
 	}
-	files, err := binlog.OpenFiles(args, binlog.FileOptions{Start: start, AllowGaps: o.allowGaps})
+	files, err := binlog.OpenFiles(args, binlog.FileOptions{Start: start, AllowGaps: o.allowGaps, Log: cfg.Log})
 	if err != nil {
 		return nil, "", err
 	}

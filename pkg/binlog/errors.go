@@ -24,9 +24,17 @@ var (
 // PosError is an error at a position of a binlog file. Every error the decoder returns is one,
 // so messages start with file:offset.
 type PosError struct {
-	Pos Position
-	Err error
+	Pos  Position
+	Path string // the file as given, when it differs from Pos.File; "" for none
+	Err  error
 }
 
-func (e *PosError) Error() string { return e.Pos.String() + ": " + e.Err.Error() }
+func (e *PosError) Error() string {
+	// The position first, as --start-position takes it; the path as given last, when a folder
+	// tells two copies apart.
+	if e.Path != "" && e.Path != e.Pos.File {
+		return e.Pos.String() + ": " + e.Err.Error() + " (file " + e.Path + ")"
+	}
+	return e.Pos.String() + ": " + e.Err.Error()
+}
 func (e *PosError) Unwrap() error { return e.Err }

@@ -152,7 +152,9 @@ func newDecoder() *decoder {
 func (d *decoder) decode(ev *Event, raw []byte, f *format) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("%w: %s event: malformed (%v)", ErrCorrupt, ev.Header.Type, r)
+			// The decoder read past the event on a length or count field that does not fit:
+			// say so, not the Go runtime's words (slice bounds, index out of range).
+			err = fmt.Errorf("%w: %s event: a length or count field points past the event's %d bytes", ErrCorrupt, ev.Header.Type, len(raw))
 		}
 	}()
 	// go-mysql slices up to lengths read from the event without checking them against len, only

@@ -76,6 +76,8 @@ type fileReader struct {
 	off  int64
 	big  []byte // holds events larger than the read buffer
 	fmt  *format
+
+	warnedCRC bool // the warning that the file has no checksums was given
 }
 
 func openFile(path string) (*fileReader, error) {

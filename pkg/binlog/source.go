@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -27,6 +28,8 @@ type FileOptions struct {
 	Start Position
 	// AllowGaps lets the file sequence skip numbers.
 	AllowGaps bool
+	// Log gets warnings (a file without checksums); nil for none.
+	Log *slog.Logger
 }
 
 // FileSource reads binlog files in sequence order.
@@ -40,6 +43,7 @@ type FileSource struct {
 	start Position
 	ahead *fileReader // lookahead reader on the current file, see TxnEnd
 
+	log   *slog.Logger
 	alloc func(n int) []byte // set by a Prefetcher: where events are copied before decoding
 
 	payload payloadReader // events inside a Transaction_payload event, being read
@@ -66,7 +70,7 @@ func OpenFiles(paths []string, opts FileOptions) (*FileSource, error) {
 			return nil, fmt.Errorf("%s: is a directory, not a binlog file", f)
 		}
 	}
-	s := &FileSource{files: files, dec: newDecoder(), start: opts.Start}
+	s := &FileSource{files: files, dec: newDecoder(), start: opts.Start, log: opts.Log}
 	if opts.Start.File != "" {
 		if s.idx = FileIndex(files, opts.Start.File); s.idx < 0 {
 			return nil, fmt.Errorf("start position %s: file %s is not among the binlogs given", opts.Start, opts.Start.File)
@@ -106,6 +110,12 @@ func (s *FileSource) Next(ctx context.Context) (*Event, error) {
 	}
 	ev, err := s.next(ctx)
 	if err != nil {
+		// Messages name the file as it was given (a folder tells two copies apart), positions
+		// its base name.
+		var pe *PosError
+		if errors.As(err, &pe) && pe.Path == "" && s.idx < len(s.files) && pe.Pos.File == filepath.Base(s.files[s.idx]) {
+			pe.Path = s.files[s.idx]
+		}
 		s.err = err
 		return nil, err
 	}
@@ -148,6 +158,20 @@ func (s *FileSource) next(ctx context.Context) (*Event, error) {
 		}
 		at := s.cur.pos()
 		h, raw, err := s.cur.next()
+		if err == io.EOF && s.cur.fmt == nil {
+			// The magic number alone: a server writes the format description event with it, so
+			// this is a cut-off copy, and a replay of it alone would end with nothing, exit 0.
+			// Only as the last of several files is it what a server that crashed right after
+			// rotating leaves: the replay of the files before it is whole.
+			if s.idx == len(s.files)-1 && len(s.files) > 1 {
+				if s.log != nil {
+					s.log.Warn("the last binlog holds only its magic number (a server that crashed right after rotating); nothing after it",
+						slog.String("file", s.files[s.idx]))
+				}
+			} else {
+				return nil, &PosError{Pos: s.cur.pos(), Err: fmt.Errorf("%w: the file ends before its format description event", ErrTruncated)}
+			}
+		}
 		if err == io.EOF {
 			s.cur.Close()
 			s.cur = nil
@@ -169,6 +193,11 @@ func (s *FileSource) next(ctx context.Context) (*Event, error) {
 		body, err := s.cur.body(h, raw, at)
 		if err != nil {
 			return nil, err
+		}
+		if h.Type == replication.FORMAT_DESCRIPTION_EVENT && !s.cur.fmt.checksum && !s.cur.warnedCRC && s.log != nil {
+			s.cur.warnedCRC = true
+			s.log.Warn("the binlog has no event checksums (binlog_checksum=NONE): corruption is found only where a length or structure does not fit",
+				slog.String("file", s.files[s.idx]))
 		}
 		if h.Type == replication.TRANSACTION_PAYLOAD_EVENT {
 			if err := s.payload.open(body, at, s.cur.off); err != nil {

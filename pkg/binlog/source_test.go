@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"log/slog"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -306,14 +307,26 @@ func TestSourceBadFiles(t *testing.T) {
 			want: ErrNotBinlog,
 		},
 		{
-			// A server that crashed right after creating the file leaves only the magic.
-			// mysqlbinlog reads such a file as a log with no events (check_header() treats EOF
-			// after the magic as "this log currently contains 0-2 events"), and so does pitr.
+			// The magic alone, given alone: a cut-off copy, not a replay of nothing with exit 0
+			// (issue 17). As the last of several files it is what a server that crashed right
+			// after rotating leaves: see "magic only last".
 			name:  "magic only",
 			setup: func() []string { return []string{writeTemp(t, dir, "magic.000001", good[:4])} },
 			check: func(t *testing.T, res drainResult) {
-				if res.err != io.EOF || len(res.events) != 0 {
-					t.Errorf("want io.EOF with no events, got %d events and %v", len(res.events), res.err)
+				if !errors.Is(res.err, ErrTruncated) || !strings.HasPrefix(res.err.Error(), "magic.000001:4: ") ||
+					!strings.Contains(res.err.Error(), "format description") || !strings.Contains(res.err.Error(), "(file "+dir) {
+					t.Errorf("got %d events and %v", len(res.events), res.err)
+				}
+			},
+		},
+		{
+			name: "magic only last",
+			setup: func() []string {
+				return []string{writeTemp(t, dir, "magiclast.000001", good), writeTemp(t, dir, "magiclast.000002", good[:4])}
+			},
+			check: func(t *testing.T, res drainResult) {
+				if res.err != io.EOF || len(res.events) == 0 {
+					t.Errorf("want the first file's events and io.EOF, got %d events and %v", len(res.events), res.err)
 				}
 			},
 		},
@@ -846,4 +859,90 @@ func TestOrderFilesIndexAndFiles(t *testing.T) {
 	if err != nil || len(got) != 2 || filepath.Base(got[0]) != "mysql-bin.000001" || filepath.Base(got[1]) != "mysql-bin.000002" {
 		t.Errorf("OrderFiles(%q) = %q, %v; want the two files once each", glob, got, err)
 	}
+}
+
+// TestSourceChecksumNoneFlips flips single bytes of a binlog written with binlog_checksum=NONE
+// and counts what each flip does: an error, or a replay that reads differently with no error
+// (only a checksum could catch that: the flip hit a value). No error may carry Go runtime text,
+// and the file's missing checksums are warned about once.
+func TestSourceChecksumNoneFlips(t *testing.T) {
+	const name = "mysql-bin.000003"
+	events, data := fixtureEvents(t, name)
+	fde := append([]byte(nil), data[4:events[0].End]...)
+	fde[len(fde)-5] = 0
+	binary.LittleEndian.PutUint32(fde[len(fde)-4:], crc32.ChecksumIEEE(fde[:len(fde)-4]))
+	out := append(append([]byte(nil), data[:4]...), fde...)
+	for _, e := range events[1:] {
+		ev := append([]byte(nil), data[e.Pos.Offset:e.End-4]...)
+		binary.LittleEndian.PutUint32(ev[9:], uint32(len(ev)))
+		binary.LittleEndian.PutUint32(ev[13:], uint32(len(out)+len(ev)))
+		out = append(out, ev...)
+	}
+	dir := t.TempDir()
+	path := writeTemp(t, dir, name, out)
+
+	var logs strings.Builder
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	read := func() (string, error) {
+		src, err := OpenFiles([]string{path}, FileOptions{Log: log})
+		if err != nil {
+			return "", err
+		}
+		defer src.Close()
+		var b strings.Builder
+		for {
+			ev, err := src.Next(context.Background())
+			if err == io.EOF {
+				return b.String(), nil
+			}
+			if err != nil {
+				return "", err
+			}
+			fmt.Fprintf(&b, "%s %s %d|", ev.Pos, ev.Header.Type, ev.Kind)
+			if ev.Kind == KindRows {
+				for ev.Rows.More() {
+					before, after, err := ev.Rows.Next()
+					if err != nil {
+						return "", &PosError{Pos: ev.Pos, Err: err}
+					}
+					fmt.Fprintf(&b, "%v %v|", before, after)
+				}
+			}
+		}
+	}
+	want, err := read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(logs.String(), "binlog_checksum=NONE"); n != 1 {
+		t.Errorf("%d warnings about the missing checksums, want 1:\n%s", n, logs.String())
+	}
+	detected, silent, same := 0, 0, 0
+	step := max(1, (len(out)-4)/400)
+	for off := 4 + int(events[0].End-4); off < len(out); off += step {
+		flipped := append([]byte(nil), out...)
+		flipped[off] ^= 0x5a
+		writeTemp(t, dir, name, flipped)
+		got, err := func() (got string, err error) {
+			defer func() {
+				if r := recover(); r != nil {
+					err = fmt.Errorf("panic: %v", r)
+				}
+			}()
+			return read()
+		}()
+		switch {
+		case err != nil:
+			detected++
+			if m := err.Error(); strings.Contains(m, "runtime error") || strings.Contains(m, "panic") || strings.Contains(m, "goroutine") || !strings.HasPrefix(m, name+":") {
+				t.Errorf("flip at %d: message %q", off, m)
+			}
+		case got == want:
+			same++
+		default:
+			silent++
+		}
+	}
+	t.Logf("binlog_checksum=NONE, %d single-byte flips after the format event: %d errors, %d read differently without an error (values), %d read the same (unused bytes)",
+		detected+silent+same, detected, silent, same)
 }
