@@ -247,6 +247,9 @@ func runReplay(ctx context.Context, o replayOptions, g *globalOptions, args []st
 	if stats.Logged > 0 {
 		attrs = append(attrs, slog.Int64("statements_as_logged", stats.Logged))
 	}
+	if stats.XAPrepared > 0 {
+		attrs = append(attrs, slog.Int64("xa_prepared_left_out", stats.XAPrepared))
+	}
 	if stats.LeftOut > 0 {
 		attrs = append(attrs, slog.Int64("statements_left_out_by_filter", stats.LeftOut))
 	}

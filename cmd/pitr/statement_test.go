@@ -146,6 +146,40 @@ LOAD DATA LOCAL INFILE '` + bigPath + `' INTO TABLE app.l FIELDS TERMINATED BY '
 	}
 }
 
+// xaTransactions interleaves XA transactions of two sessions: one committed after the other's
+// prepare, one rolled back, one committed in one phase, and one left prepared (the replay must
+// leave it out).
+func xaTransactions(t *testing.T, src *mariadbtest.Server) {
+	t.Helper()
+	ctx := context.Background()
+	var conns [2]*sql.Conn
+	for i := range conns {
+		c, err := src.DB.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns[i] = c
+	}
+	for _, step := range []struct {
+		conn int
+		sql  string
+	}{
+		{0, "CREATE TABLE app.x (id INT PRIMARY KEY, v VARCHAR(20))"},
+		{0, "XA START 'a'"}, {0, "INSERT INTO app.x VALUES (1, 'committed')"}, {0, "UPDATE app.u SET k = k + 100 WHERE id = 2"},
+		{0, "XA END 'a'"}, {0, "XA PREPARE 'a'"},
+		{1, "SET SESSION binlog_format = STATEMENT"},
+		{1, "XA START 'b'"}, {1, "INSERT INTO app.x VALUES (2, 'rolled back')"}, {1, "XA END 'b'"}, {1, "XA PREPARE 'b'"},
+		{0, "XA COMMIT 'a'"}, {1, "XA ROLLBACK 'b'"},
+		{1, "XA START 'c'"}, {1, "INSERT INTO app.x VALUES (3, 'one phase')"}, {1, "XA END 'c'"}, {1, "XA COMMIT 'c' ONE PHASE"},
+		{1, "XA START 'd'"}, {1, "INSERT INTO app.x VALUES (4, 'only prepared')"}, {1, "XA END 'd'"}, {1, "XA PREPARE 'd'"},
+	} {
+		if _, err := conns[step.conn].ExecContext(ctx, step.sql); err != nil {
+			t.Fatalf("%s: %v", step.sql, err)
+		}
+	}
+}
+
 // tempTables interleaves two sessions' temporary tables of one name under STATEMENT format:
 // the replay must keep them apart on its one session.
 func tempTables(t *testing.T, src *mariadbtest.Server) {
@@ -192,6 +226,7 @@ func TestStatementReplay(t *testing.T) {
 	src, files := statementSource(t, statementWorkload)
 	tempTables(t, src)
 	loadData(t, src)
+	xaTransactions(t, src)
 	// The source's system zone, which the binlog does not name, as an offset.
 	var diff string
 	if err := src.DB.QueryRow("SELECT TIME_FORMAT(TIMEDIFF(NOW(), UTC_TIMESTAMP()), '%H:%i')").Scan(&diff); err != nil {
@@ -217,6 +252,9 @@ func TestStatementReplay(t *testing.T) {
 				if res.code != 0 {
 					t.Fatalf("replay: exit %d: %s", res.code, res.stderr)
 				}
+				if !strings.Contains(res.stderr, "prepared but not committed") || !strings.Contains(res.stderr, "xa_prepared_left_out=1") {
+					t.Errorf("the XA transaction left prepared is not reported:\n%s", res.stderr)
+				}
 				sqlText, err := os.ReadFile(out)
 				if err != nil {
 					t.Fatal(err)
@@ -232,7 +270,7 @@ func TestStatementReplay(t *testing.T) {
 					t.Fatalf("apply: exit %d: %s", res.code, res.stderr)
 				}
 			}
-			for _, tbl := range []string{"app.t", "app.u", "other.o", "app.l"} {
+			for _, tbl := range []string{"app.t", "app.u", "other.o", "app.l", "app.x"} {
 				wantSum, wantRows := tableRows(t, src.DB, tbl)
 				gotSum, gotRows := tableRows(t, dst.DB, tbl)
 				if wantSum != gotSum || strings.Join(wantRows, "\n") != strings.Join(gotRows, "\n") {

@@ -33,6 +33,7 @@ const (
 	KindExecLoad               // Execute_load_query: a LOAD DATA statement over the blocks before it
 	KindDeleteFile             // Delete_file: a LOAD DATA that failed; its blocks are dropped
 	KindUnknown                // an event type pitr does not know, not marked ignorable
+	KindXAPrepare              // XA_prepare: an XA transaction is prepared (or committed in one phase)
 )
 
 // Event is one decoded binlog event. It and everything it points to are valid only until the
@@ -58,6 +59,7 @@ type Event struct {
 	Load      LoadBlock
 	ExecLoad  ExecLoad
 	LoadBegin bool // the LoadBlock is a Begin_load_query: a new file
+	OnePhase  bool // on KindXAPrepare: XA COMMIT ... ONE PHASE, the transaction is committed
 
 	owned []byte // the event's bytes when they are not the reader's buffer (see Prefetcher)
 }
@@ -107,6 +109,7 @@ type GTID struct {
 	Seq        uint64
 	Anonymous  bool      // MySQL with gtid_mode=OFF: no identifier
 	Standalone bool      // MariaDB FL_STANDALONE: a single statement, no COMMIT/XID follows
+	PreparedXA bool      // MariaDB FL_PREPARED_XA: XA START ... XA PREPARE follows
 	CommitTime time.Time // MySQL 8.0.1+ original commit time (microseconds, UTC); zero if unknown
 }
 
@@ -301,7 +304,8 @@ func (d *decoder) decode(ev *Event, raw []byte, f *format) (err error) {
 		}
 		ev.Kind = KindGTID
 		ev.GTID = GTID{MariaDB: true, Seq: binary.LittleEndian.Uint64(body), Domain: binary.LittleEndian.Uint32(body[8:]),
-			ServerID: ev.Header.ServerID, Standalone: body[12]&replication.BINLOG_MARIADB_FL_STANDALONE != 0}
+			ServerID: ev.Header.ServerID, Standalone: body[12]&replication.BINLOG_MARIADB_FL_STANDALONE != 0,
+			PreparedXA: body[12]&0x40 != 0}
 	case replication.TABLE_MAP_EVENT:
 		tm, err := d.tableMap(raw, body)
 		if err != nil {
@@ -334,10 +338,15 @@ func (d *decoder) decode(ev *Event, raw []byte, f *format) (err error) {
 		// Sources open payloads themselves (see payloadReader) and never hand one to decode.
 		return fmt.Errorf("%w: transaction payload event outside a source that reads payloads", ErrUnsupported)
 	case replication.LOAD_EVENT, replication.NEW_LOAD_EVENT, replication.CREATE_FILE_EVENT, replication.EXEC_LOAD_EVENT,
-		replication.SLAVE_EVENT, replication.XA_PREPARE_LOG_EVENT:
-		// Kinds pitr has no replay for: the old LOAD DATA events (servers before 5.0.3), and an
-		// XA PREPARE whose outcome is logged apart from it.
+		replication.SLAVE_EVENT:
+		// Kinds pitr has no replay for: the old LOAD DATA events (servers before 5.0.3).
 		ev.Kind = KindUnknown
+	case replication.XA_PREPARE_LOG_EVENT:
+		if len(body) < 1 {
+			return fmt.Errorf("%w: XA prepare event of %d bytes", ErrCorrupt, len(body))
+		}
+		ev.Kind = KindXAPrepare
+		ev.OnePhase = body[0] != 0
 	default:
 		ev.Kind = KindOther
 		if _, known := knownOther[t]; !known && ev.Header.Flags&replication.LOG_EVENT_IGNORABLE_F == 0 {

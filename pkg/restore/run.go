@@ -69,6 +69,7 @@ type Stats struct {
 	Statements                int64 // statement-based events in kept transactions that were not replayed
 	DDL                       int64 // DDL statements written
 	Logged                    int64 // row-changing statements replayed as the source logged them
+	XAPrepared                int64 // XA transactions prepared but not committed in the binlogs read: left out
 	LeftOut                   int64 // statements outside transactions (views, routines, accounts...) a filter left out
 	LastEnd                   binlog.Position
 	StoppedAt                 string          // why the replay stopped early, if it did
@@ -108,6 +109,12 @@ func Run(ctx context.Context, src binlog.Source, sink Sink, cfg Config) (Stats, 
 	}
 	defer r.loads.close()
 	err := r.run(ctx)
+	if r.xa != nil {
+		// The error came inside an XA transaction's first part: the target saw nothing of it.
+		r.setSink(r.realSink)
+		r.state = txnNone
+	}
+	r.xaLeft()
 	if err != nil && r.state == txnBegun {
 		if rbErr := sink.Rollback(ctx); rbErr != nil {
 			err = errors.Join(err, rbErr)
@@ -139,8 +146,13 @@ type runner struct {
 
 	sess  *session
 	loads loadFiles
-	pre   [][]byte // SETs of Intvar, Rand and User_var events, for the next statement
-	curDB string   // the target session's default database, "" until pitr sets one
+
+	xa       *spool            // the XA transaction being read, before its XA PREPARE
+	realSink Sink              // the sink while xa takes its place
+	xaID     []byte            // the XID its XA END named
+	prepared map[string]*spool // prepared XA transactions by XID, until XA COMMIT or ROLLBACK
+	pre      [][]byte          // SETs of Intvar, Rand and User_var events, for the next statement
+	curDB    string            // the target session's default database, "" until pitr sets one
 }
 
 func (r *runner) run(ctx context.Context) error {
@@ -179,21 +191,60 @@ func (r *runner) event(ctx context.Context, ev *binlog.Event) (stop bool, err er
 		}
 		// A MariaDB GTID event is the BEGIN of a transaction unless it is standalone (DDL).
 		r.seenBegin = ev.GTID.MariaDB && !ev.GTID.Standalone
-		return r.open(ctx, ev)
+		stop, err := r.open(ctx, ev)
+		if err == nil && !stop && ev.GTID.PreparedXA && r.state != txnSkipped {
+			err = r.xaStart()
+		}
+		return stop, err
+	case binlog.KindXAPrepare:
+		if r.state == txnSkipped || r.state == txnNone {
+			r.state, r.seenBegin, r.xaID = txnNone, false, nil
+			return false, nil
+		}
+		if !ev.OnePhase {
+			return false, r.xaPrepare(ctx)
+		}
+		return false, r.xaOnePhase(ctx, ev)
 	case binlog.KindQuery, binlog.KindExecLoad:
 		switch ev.Query.Keyword() {
 		case "BEGIN":
 			if r.state == txnNone {
 				r.seenBegin = true
-				return r.open(ctx, ev)
+				stop, err := r.open(ctx, ev)
+				if err == nil && !stop && r.state != txnSkipped && xaStartStmt(ev.Query.SQL) && r.xa == nil {
+					err = r.xaStart()
+				}
+				return stop, err
 			}
 			r.seenBegin = true
+			if r.state != txnSkipped && xaStartStmt(ev.Query.SQL) && r.xa == nil {
+				return false, r.xaStart()
+			}
 			return false, nil
 		case "COMMIT":
+			if id := xaID(ev.Query.SQL, "XA COMMIT"); id != nil {
+				return false, r.xaFinish(ctx, ev, id, true)
+			}
+			if r.xa != nil {
+				return false, r.xaOnePhase(ctx, ev)
+			}
 			return false, r.close(ctx, ev, true)
 		case "ROLLBACK":
+			if id := xaID(ev.Query.SQL, "XA ROLLBACK"); id != nil {
+				return false, r.xaFinish(ctx, ev, id, false)
+			}
+			if r.xa != nil {
+				r.xa.Close()
+				r.xa = nil
+				r.setSink(r.realSink)
+				r.state = txnOpen // nothing reached the real sink
+			}
 			return false, r.close(ctx, ev, false)
 		case "SAVEPOINT":
+			return false, nil
+		}
+		if id := xaID(ev.Query.SQL, "XA END"); id != nil {
+			r.xaID = append([]byte(nil), id...)
 			return false, nil
 		}
 		// A statement: DDL (its own transaction) or statement-based DML inside one.
