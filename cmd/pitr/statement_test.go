@@ -118,6 +118,10 @@ INSERT INTO app.u VALUES (1, 'dup', 9) ON DUPLICATE KEY UPDATE v = CONCAT(v, ' d
 SET time_zone = SYSTEM; INSERT INTO app.t (v, ts) VALUES ('system zone', '2024-03-01 10:00:00');
 SET SESSION binlog_format = MIXED;
 INSERT INTO app.t (v) VALUES (UUID());
+-- Logged as rows with the statement in an Annotate_rows event, printed as a comment: its line
+-- break and "*/" must not end the comment.
+INSERT INTO app.t (v) VALUES (CONCAT(LEFT(UUID(), 0), 'a
+*/ DELETE FROM app.u; -- '));
 INSERT INTO app.t (v, d) VALUES ('plain', '2024-01-01');
 `
 

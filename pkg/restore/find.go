@@ -86,6 +86,8 @@ type finder struct {
 	seenBegin bool
 	tx        TxnInfo
 	counts    map[string]*[3]int64 // table → inserts, updates, deletes in this transaction
+	stmts     map[string]string    // table → the statement (Annotate_rows, Rows_query) that logged its rows
+	annotate  []byte
 
 	found       []Finding
 	first, last map[string]*Finding
@@ -112,6 +114,8 @@ func (f *finder) begin(ctx context.Context, ev *binlog.Event) error {
 		}
 	}
 	f.counts = map[string]*[3]int64{}
+	f.stmts = map[string]string{}
+	f.annotate = f.annotate[:0]
 	return f.window(ev)
 }
 
@@ -164,12 +168,12 @@ func (f *finder) end() {
 		base := Finding{Table: t, Start: f.tx.Start, End: f.tx.End, Time: f.tx.Time, GTID: f.tx.GTID, ServerID: f.tx.ServerID}
 		if c[2] > f.opts.Rows {
 			x := base
-			x.What, x.Rows = "MASS DELETE", c[2]
+			x.What, x.Rows, x.SQL = "MASS DELETE", c[2], f.stmts[t]
 			f.found = append(f.found, x)
 		}
 		if c[1] > f.opts.Rows {
 			x := base
-			x.What, x.Rows = "MASS UPDATE", c[1]
+			x.What, x.Rows, x.SQL = "MASS UPDATE", c[1], f.stmts[t]
 			f.found = append(f.found, x)
 		}
 		x := base
@@ -260,6 +264,8 @@ func (f *finder) event(ctx context.Context, ev *binlog.Event) error {
 		if !f.seenBegin {
 			f.end()
 		}
+	case binlog.KindAnnotate:
+		f.annotate = append(f.annotate[:0], ev.Annotate...)
 	case binlog.KindRows:
 		if !f.open {
 			f.seenBegin = true
@@ -283,6 +289,9 @@ func (f *finder) event(ctx context.Context, ev *binlog.Event) error {
 				return err
 			}
 			c[rows.Kind-1]++
+		}
+		if len(f.annotate) > 0 && rows.Kind != binlog.Insert {
+			f.stmts[name] = DisplayText(truncate(bytes.TrimSpace(f.annotate), 200))
 		}
 	}
 	return nil

@@ -147,6 +147,9 @@ type runner struct {
 	sess  *session
 	loads loadFiles
 
+	annotate []byte // the statement an Annotate_rows or Rows_query event gave the rows after it
+	thread   uint32 // the source connection of the open transaction, from its BEGIN; 0 if unknown
+
 	xa       *spool            // the XA transaction being read, before its XA PREPARE
 	realSink Sink              // the sink while xa takes its place
 	xaID     []byte            // the XID its XA END named
@@ -320,6 +323,11 @@ func (r *runner) event(ctx context.Context, ev *binlog.Event) (stop bool, err er
 		}
 		r.pre = append(r.pre, set)
 		return false, nil
+	case binlog.KindAnnotate:
+		if r.state != txnSkipped {
+			r.annotate = append(r.annotate[:0], ev.Annotate...)
+		}
+		return false, nil
 	case binlog.KindLoadBlock:
 		if r.state == txnSkipped {
 			return false, nil
@@ -346,6 +354,10 @@ func (r *runner) event(ctx context.Context, ev *binlog.Event) (stop bool, err er
 func (r *runner) open(ctx context.Context, ev *binlog.Event) (stop bool, err error) {
 	r.info = TxnInfo{Start: ev.Pos, ServerID: ev.Header.ServerID}
 	r.sum = TxnSummary{}
+	r.annotate, r.thread = r.annotate[:0], 0
+	if ev.Kind == binlog.KindQuery {
+		r.thread = ev.Query.Ctx.Thread
+	}
 	r.sess.begin()
 	r.curDB = ""
 	if ev.Kind == binlog.KindGTID {
@@ -628,6 +640,26 @@ func (r *runner) statementSession(ctx context.Context, ev *binlog.Event, use boo
 	return nil
 }
 
+// note prints the statement that logged the rows about to be written, as a comment above them
+// (SQL output only: a Sink without Note sends no comments).
+func (r *runner) note(ctx context.Context) error {
+	n, ok := r.sink.(interface{ Note(string) })
+	if !ok {
+		r.annotate = r.annotate[:0]
+		return nil
+	}
+	if err := r.rend.Flush(ctx); err != nil {
+		return err
+	}
+	text := "statement: "
+	if r.thread != 0 {
+		text = "statement (thread " + strconv.FormatUint(uint64(r.thread), 10) + "): "
+	}
+	n.Note(text + string(r.annotate))
+	r.annotate = r.annotate[:0]
+	return nil
+}
+
 // preStatement renders an Intvar, Rand or User_var event as the SET that gives the next
 // statement the same value.
 func preStatement(ev *binlog.Event) ([]byte, error) {
@@ -802,6 +834,11 @@ func (r *runner) rows(ctx context.Context, ev *binlog.Event) error {
 	}
 	if err := r.sess.pitrs(ctx); err != nil {
 		return err
+	}
+	if len(r.annotate) > 0 {
+		if err := r.note(ctx); err != nil {
+			return err
+		}
 	}
 	if err := r.rend.Flags(ctx, rows.Flags); err != nil {
 		return err

@@ -65,6 +65,7 @@ COMMIT; -- DDL
 
 -- mysql-bin.000002:1507-1888 committed 2024-01-01 00:01:00 UTC GTID 0-1-7 server 1
 BEGIN;
+-- statement: INSERT INTO crm.customers VALUES (1, 'Ann', 'ann@example.com'), (2, 'Bob', NULL), (3, 'Cé', 'ce@example.com')
 INSERT INTO `crm`.`customers` (`id`,`name`,`email`) VALUES (1,'Ann','ann@example.com');
 INSERT INTO `crm`.`customers` (`id`,`name`,`email`) VALUES (2,'Bob',NULL);
 INSERT INTO `crm`.`customers` (`id`,`name`,`email`) VALUES (3,'Cé','ce@example.com');
@@ -72,15 +73,20 @@ COMMIT; -- 3 rows (3 inserted, 0 updated, 0 deleted)
 
 -- mysql-bin.000002:1888-2689 committed 2024-01-01 00:02:00 UTC GTID 0-1-8 server 1
 BEGIN;
+-- statement: INSERT INTO shop.orders (customer, total, note, created) VALUES (1, 10.50, 'first', '2024-01-01 00:02:00.123456')
 INSERT INTO `shop`.`orders` (`id`,`customer`,`total`,`note`,`created`) VALUES (1,1,10.50,'first','2024-01-01 00:02:00.123456');
+-- statement: INSERT INTO shop.order_items VALUES (LAST_INSERT_ID(), 'A-1', 2), (LAST_INSERT_ID(), 'B-2', 1)
 INSERT INTO `shop`.`order_items` (`order_id`,`sku`,`qty`) VALUES (1,'A-1',2);
 INSERT INTO `shop`.`order_items` (`order_id`,`sku`,`qty`) VALUES (1,'B-2',1);
+-- statement: INSERT INTO shop.audit VALUES ('order 1')
 INSERT INTO `shop`.`audit` (`msg`) VALUES ('order 1');
 COMMIT; -- 4 rows (4 inserted, 0 updated, 0 deleted)
 
 -- mysql-bin.000002:2689-3281 committed 2024-01-01 00:03:00 UTC GTID 0-1-9 server 1
 BEGIN;
+-- statement: INSERT INTO shop.orders (customer, total, note, created) VALUES (2, 99.99, NULL, '2024-01-01 00:03:00')
 INSERT INTO `shop`.`orders` (`id`,`customer`,`total`,`note`,`created`) VALUES (2,2,99.99,NULL,'2024-01-01 00:03:00.000000');
+-- statement: UPDATE crm.customers SET email = 'bob@example.com' WHERE id = 2
 UPDATE `crm`.`customers` SET `email`='bob@example.com' WHERE `id`=2 LIMIT 1;
 COMMIT; -- 2 rows (1 inserted, 1 updated, 0 deleted)
 -- end: the binlogs end at mysql-bin.000002:3328; no stop condition was met before

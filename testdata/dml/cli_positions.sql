@@ -11,12 +11,15 @@ SET unique_checks=1;
 
 -- mysql-bin.000002:2689-3281 committed 2024-01-01 00:03:00 UTC GTID 0-1-9 server 1
 BEGIN;
+-- statement: INSERT INTO shop.orders (customer, total, note, created) VALUES (2, 99.99, NULL, '2024-01-01 00:03:00')
 INSERT INTO `shop`.`orders` (`id`,`customer`,`total`,`note`,`created`) VALUES (2,2,99.99,NULL,'2024-01-01 00:03:00.000000');
+-- statement: UPDATE crm.customers SET email = 'bob@example.com' WHERE id = 2
 UPDATE `crm`.`customers` SET `email`='bob@example.com' WHERE `id`=2 LIMIT 1;
 COMMIT; -- 2 rows (1 inserted, 1 updated, 0 deleted)
 
 -- mysql-bin.000003:342-795 committed 2024-01-01 00:05:00 UTC GTID 0-1-10 server 1
 BEGIN;
+-- statement: UPDATE shop.orders SET total = total * 2, note = CONCAT(IFNULL(note, ''), ' doubled') WHERE id <= 2
 UPDATE `shop`.`orders` SET `total`=21.00, `note`='first doubled', `created`='2024-01-01 00:02:00.123456' WHERE `id`=1 LIMIT 1;
 UPDATE `shop`.`orders` SET `total`=199.98, `note`=' doubled', `created`='2024-01-01 00:03:00.000000' WHERE `id`=2 LIMIT 1;
 COMMIT; -- 2 rows (0 inserted, 2 updated, 0 deleted)
@@ -32,11 +35,13 @@ COMMIT; -- DDL
 
 -- mysql-bin.000003:997-1258 committed 2024-01-01 00:07:00 UTC GTID 0-1-12 server 1
 BEGIN;
+-- statement: INSERT INTO shop.audit VALUES ('after alter', 7)
 INSERT INTO `shop`.`audit` (`msg`,`at`) VALUES ('after alter',7);
 COMMIT; -- 1 rows (1 inserted, 0 updated, 0 deleted)
 
 -- mysql-bin.000003:1258-1533 committed 2024-01-01 00:07:00 UTC GTID 0-1-13 server 1
 BEGIN;
+-- statement: DELETE FROM shop.order_items WHERE sku = 'B-2'
 DELETE FROM `shop`.`order_items` WHERE `order_id`=1 AND `sku`='B-2' LIMIT 1;
 COMMIT; -- 1 rows (0 inserted, 0 updated, 1 deleted)
 -- end: stop position mysql-bin.000003:1533: the transaction at mysql-bin.000003:1533 ends at mysql-bin.000003:2019

@@ -56,22 +56,26 @@ COMMIT; -- DDL
 
 -- mysql-bin.000002:2689-3281 committed 2024-01-01 00:03:00 UTC GTID 0-1-9 server 1
 BEGIN;
+-- statement: UPDATE crm.customers SET email = 'bob@example.com' WHERE id = 2
 UPDATE `crm`.`customers` SET `email`='bob@example.com' WHERE `id`=2 LIMIT 1;
 COMMIT; -- 1 rows (0 inserted, 1 updated, 0 deleted)
 
 -- mysql-bin.000003:342-795 committed 2024-01-01 00:05:00 UTC GTID 0-1-10 server 1
 BEGIN;
+-- statement: UPDATE shop.orders SET total = total * 2, note = CONCAT(IFNULL(note, ''), ' doubled') WHERE id <= 2
 UPDATE `shop`.`orders` SET `total`=21.00, `note`='first doubled', `created`='2024-01-01 00:02:00.123456' WHERE `id`=1 LIMIT 1;
 UPDATE `shop`.`orders` SET `total`=199.98, `note`=' doubled', `created`='2024-01-01 00:03:00.000000' WHERE `id`=2 LIMIT 1;
 COMMIT; -- 2 rows (0 inserted, 2 updated, 0 deleted)
 
 -- mysql-bin.000003:1258-1533 committed 2024-01-01 00:07:00 UTC GTID 0-1-13 server 1
 BEGIN;
+-- statement: DELETE FROM shop.order_items WHERE sku = 'B-2'
 DELETE FROM `shop`.`order_items` WHERE `order_id`=1 AND `sku`='B-2' LIMIT 1;
 COMMIT; -- 1 rows (0 inserted, 0 updated, 1 deleted)
 
 -- mysql-bin.000004:587-861 committed 2024-01-01 00:10:00 UTC GTID 0-1-16 server 1
 BEGIN;
+-- statement: DELETE FROM crm.customers WHERE id = 3
 DELETE FROM `crm`.`customers` WHERE `id`=3 LIMIT 1;
 COMMIT; -- 1 rows (0 inserted, 0 updated, 1 deleted)
 

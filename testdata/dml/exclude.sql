@@ -33,6 +33,7 @@ COMMIT; -- DDL
 
 -- mysql-bin.000002:1507-1888 committed 2024-01-01 00:01:00 UTC GTID 0-1-7 server 1
 BEGIN;
+-- statement: INSERT INTO crm.customers VALUES (1, 'Ann', 'ann@example.com'), (2, 'Bob', NULL), (3, 'Cé', 'ce@example.com')
 INSERT INTO `crm`.`customers` (`id`,`name`,`email`) VALUES (1,'Ann','ann@example.com');
 INSERT INTO `crm`.`customers` (`id`,`name`,`email`) VALUES (2,'Bob',NULL);
 INSERT INTO `crm`.`customers` (`id`,`name`,`email`) VALUES (3,'Cé','ce@example.com');
@@ -40,15 +41,18 @@ COMMIT; -- 3 rows (3 inserted, 0 updated, 0 deleted)
 
 -- mysql-bin.000002:2689-3281 committed 2024-01-01 00:03:00 UTC GTID 0-1-9 server 1
 BEGIN;
+-- statement: UPDATE crm.customers SET email = 'bob@example.com' WHERE id = 2
 UPDATE `crm`.`customers` SET `email`='bob@example.com' WHERE `id`=2 LIMIT 1;
 COMMIT; -- 1 rows (0 inserted, 1 updated, 0 deleted)
 
 -- mysql-bin.000004:587-861 committed 2024-01-01 00:10:00 UTC GTID 0-1-16 server 1
 BEGIN;
+-- statement: DELETE FROM crm.customers WHERE id = 3
 DELETE FROM `crm`.`customers` WHERE `id`=3 LIMIT 1;
 COMMIT; -- 1 rows (0 inserted, 0 updated, 1 deleted)
 
 -- mysql-bin.000004:1075-1374 committed 2024-01-01 00:12:00 UTC GTID 0-1-18 server 1
 BEGIN;
+-- statement: INSERT INTO crm.customers VALUES (4, 'Dee', 'dee@example.com')
 INSERT INTO `crm`.`customers` (`id`,`name`,`email`) VALUES (4,'Dee','dee@example.com');
 COMMIT; -- 1 rows (1 inserted, 0 updated, 0 deleted)
