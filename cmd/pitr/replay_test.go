@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -170,7 +171,9 @@ func TestRewriteDDL(t *testing.T) {
 			t.Errorf("output lacks %s", want)
 		}
 	}
-	if strings.Contains(out.String(), "`shop`.") || strings.Contains(out.String(), "shop.audit") {
+	// Comments quote the source's statements as they were; the statements must not.
+	stmts := regexp.MustCompile(`(?m)^--.*\n`).ReplaceAllString(out.String(), "")
+	if strings.Contains(stmts, "`shop`.") || strings.Contains(stmts, "shop.audit") {
 		t.Errorf("a shop table is still named:\n%s", out.String())
 	}
 }
