@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -97,7 +98,11 @@ func runFind(ctx context.Context, o findOptions, g *globalOptions, args []string
 		return err
 	}
 	var stopped string
-	found, findErr := restore.Find(ctx, src, restore.FindOptions{Filter: cfg.Filter, Rows: o.rows, Window: cfg.Window, Log: log, Stopped: &stopped})
+	var in binlog.Source = src
+	if slices.ContainsFunc(args, binlog.IsStream) {
+		in = forwardOnly{src} // read once: no lookahead
+	}
+	found, findErr := restore.Find(ctx, in, restore.FindOptions{Filter: cfg.Filter, Rows: o.rows, Window: cfg.Window, Log: log, Stopped: &stopped})
 	// What was found before an error is still worth printing: it is all in the log before it.
 	if err := printFindings(stdout, found, o.json); err != nil {
 		return err

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,6 +17,9 @@ import (
 	"github.com/pitr-tool/pitr/pkg/restore"
 )
 
+// forwardOnly hides the lookahead of a FileSource that reads a stream.
+type forwardOnly struct{ binlog.Source }
+
 // openSource opens what replay reads, and describes it for the output header.
 func openSource(ctx context.Context, o replayOptions, start binlog.Position, cfg *restore.Config, args []string) (binlog.Source, string, error) {
 	if connGiven(o.stream.source) {
@@ -25,6 +28,15 @@ func openSource(ctx context.Context, o replayOptions, start binlog.Position, cfg
 	files, err := binlog.OpenFiles(args, binlog.FileOptions{Start: start, AllowGaps: o.allowGaps, Log: cfg.Log})
 	if err != nil {
 		return nil, "", err
+	}
+	if slices.ContainsFunc(args, binlog.IsStream) {
+		// A pipe, stdin or a compressed archive is read once, forward: no lookahead (a
+		// transaction's time is its first event's, as from a server), no prefetching reader.
+		if err := resolveFilePositions(&cfg.Window, files.Files()); err != nil {
+			files.Close()
+			return nil, "", err
+		}
+		return forwardOnly{files}, "binlogs: " + strings.Join(args, " "), nil
 	}
 	// Reading and row decoding run on a second core, ahead of rendering.
 	filter := cfg.Filter.Clone()
@@ -43,7 +55,7 @@ func openSource(ctx context.Context, o replayOptions, start binlog.Position, cfg
 	src := binlog.NewPrefetcher(files, 4, keep)
 	names := make([]string, len(files.Files()))
 	for i, f := range files.Files() {
-		names[i] = filepath.Base(f)
+		names[i] = binlog.FileName(f)
 	}
 	return src, "binlogs: " + strings.Join(names, " "), nil
 }

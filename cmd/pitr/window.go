@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -19,11 +18,11 @@ func resolveFilePositions(w *restore.Window, files []string) error {
 	if len(files) == 0 {
 		return nil
 	}
-	first := filepath.Base(files[0])
+	first := binlog.FileName(files[0])
 	if w.Start.File == "" {
 		w.Start.File = first
 	} else if i := binlog.FileIndex(files, w.Start.File); i >= 0 {
-		w.Start.File = filepath.Base(files[i])
+		w.Start.File = binlog.FileName(files[i])
 	}
 	if w.Start.Offset < 4 {
 		w.Start.Offset = 4
@@ -32,7 +31,7 @@ func resolveFilePositions(w *restore.Window, files []string) error {
 		if stop.File == "" {
 			if len(files) > 1 {
 				return usagef(fmt.Errorf("--stop-position %d is ambiguous with %d binlog files (mysqlbinlog takes it in the last file, pitr once took it in the first): give FILE:POS, e.g. --stop-position %s:%d or --stop-position %s:%d",
-					stop.Offset, len(files), filepath.Base(files[len(files)-1]), stop.Offset, first, stop.Offset))
+					stop.Offset, len(files), binlog.FileName(files[len(files)-1]), stop.Offset, first, stop.Offset))
 			}
 			w.StopPos.File = first
 		} else {
@@ -40,7 +39,7 @@ func resolveFilePositions(w *restore.Window, files []string) error {
 			if i < 0 {
 				return usagef(fmt.Errorf("--stop-position %s: file %s is not among the binlogs given", stop, stop.File))
 			}
-			w.StopPos.File = filepath.Base(files[i])
+			w.StopPos.File = binlog.FileName(files[i])
 		}
 		if !w.Start.Before(w.StopPos) {
 			from := "the start"

@@ -37,7 +37,7 @@ func OrderFiles(paths []string, allowGaps bool) ([]string, error) {
 	entries := make([]entry, 0, len(files))
 	seen := map[string]string{}
 	for _, f := range files {
-		name := filepath.Base(f)
+		name := inputName(f) // mysql-bin.000042.gz holds mysql-bin.000042
 		if prev, ok := seen[name]; ok {
 			// The same file twice: mysql-bin.* in the server's folder names both the files and
 			// the .index that lists them.

@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/replication"
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
 )
 
 const (
@@ -78,32 +80,105 @@ type fileReader struct {
 	fmt  *format
 
 	warnedCRC bool // the warning that the file has no checksums was given
+
+	stream bool      // read once, forward only (a pipe, stdin, a compressed archive)
+	unzip  io.Closer // the decompressor of a compressed archive
 }
 
 func openFile(path string) (*fileReader, error) {
-	f, err := os.Open(path)
+	f, err := openInput(path)
 	if err != nil {
 		return nil, err
 	}
+	fr := &fileReader{path: path, name: inputName(path), f: f}
+	var in io.Reader = f
 	bufSize := readBufSize
-	if st, err := f.Stat(); err == nil && st.Size() < int64(bufSize) {
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() < int64(bufSize) && compression(path) == "" {
 		bufSize = max(int(st.Size()), 4096) // small files need no megabyte buffer
+	} else if err != nil || !st.Mode().IsRegular() {
+		fr.stream = true // a pipe, a terminal, /dev/stdin: read once, forward only
 	}
-	fr := &fileReader{path: path, name: filepath.Base(path), f: f, r: bufio.NewReaderSize(f, bufSize)}
+	switch compression(path) {
+	case ".gz":
+		zr, err := gzip.NewReader(bufio.NewReaderSize(f, 64<<10))
+		if err != nil {
+			f.Close()
+			return nil, &PosError{Pos: Position{File: fr.name}, Path: path, Err: fmt.Errorf("%w: not a gzip file (%v)", ErrNotBinlog, err)}
+		}
+		in, fr.unzip, fr.stream = zr, zr, true
+	case ".zst":
+		zr, err := zstd.NewReader(bufio.NewReaderSize(f, 64<<10))
+		if err != nil {
+			f.Close()
+			return nil, &PosError{Pos: Position{File: fr.name}, Path: path, Err: err}
+		}
+		in, fr.unzip, fr.stream = zr, zr.IOReadCloser(), true
+	}
+	fr.r = bufio.NewReaderSize(in, bufSize)
 	var m [4]byte
 	n, err := io.ReadFull(fr.r, m[:])
 	if err != nil || !bytes.Equal(m[:], magic) {
-		f.Close()
+		fr.Close()
 		if n < 4 && n > 0 && bytes.HasPrefix(magic, m[:n]) {
-			return nil, &PosError{Pos: Position{File: fr.name}, Err: ErrTruncated}
+			return nil, &PosError{Pos: Position{File: fr.name}, Path: path, Err: ErrTruncated}
 		}
-		return nil, &PosError{Pos: Position{File: fr.name}, Err: ErrNotBinlog}
+		if err != nil && n == 0 && !errors.Is(err, io.EOF) {
+			return nil, &PosError{Pos: Position{File: fr.name}, Path: path, Err: fmt.Errorf("%w: %v", ErrCorrupt, err)}
+		}
+		return nil, &PosError{Pos: Position{File: fr.name}, Path: path, Err: ErrNotBinlog}
 	}
 	fr.off = 4
 	return fr, nil
 }
 
-func (fr *fileReader) Close() error { return fr.f.Close() }
+// openInput opens a binlog path; "-" is stdin.
+func openInput(path string) (*os.File, error) {
+	if path == "-" {
+		return os.Stdin, nil
+	}
+	return os.Open(path)
+}
+
+// compression returns ".gz" or ".zst" for a compressed binlog archive, "" otherwise.
+func compression(path string) string {
+	for _, ext := range []string{".gz", ".zst"} {
+		if strings.HasSuffix(path, ext) {
+			return ext
+		}
+	}
+	return ""
+}
+
+// FileName is the binlog file name of a path, for positions: its base name without a
+// compression suffix (mysql-bin.000042.gz holds mysql-bin.000042); "stdin" for "-".
+func FileName(path string) string { return inputName(path) }
+
+func inputName(path string) string {
+	if path == "-" {
+		return "stdin"
+	}
+	return strings.TrimSuffix(filepath.Base(path), compression(path))
+}
+
+// IsStream reports whether path can only be read once, forward: stdin, a pipe, a compressed
+// archive. Such input has no transaction lookahead (as a server stream has none).
+func IsStream(path string) bool {
+	if path == "-" || compression(path) != "" {
+		return true
+	}
+	st, err := os.Stat(path)
+	return err == nil && !st.Mode().IsRegular()
+}
+
+func (fr *fileReader) Close() error {
+	if fr.unzip != nil {
+		fr.unzip.Close()
+	}
+	if fr.f == os.Stdin {
+		return nil
+	}
+	return fr.f.Close()
+}
 
 func (fr *fileReader) pos() Position { return Position{File: fr.name, Offset: fr.off} }
 
@@ -158,6 +233,9 @@ func (fr *fileReader) next() (Header, []byte, error) {
 }
 
 func (fr *fileReader) available() int64 {
+	if fr.stream {
+		return maxEventSize // unknown until read
+	}
 	st, err := fr.f.Stat()
 	if err != nil {
 		return 0

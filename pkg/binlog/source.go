@@ -62,6 +62,9 @@ func OpenFiles(paths []string, opts FileOptions) (*FileSource, error) {
 		return nil, err
 	}
 	for _, f := range files {
+		if f == "-" {
+			continue
+		}
 		st, err := os.Stat(f)
 		if err != nil {
 			return nil, err
@@ -76,7 +79,7 @@ func OpenFiles(paths []string, opts FileOptions) (*FileSource, error) {
 			return nil, fmt.Errorf("start position %s: file %s is not among the binlogs given", opts.Start, opts.Start.File)
 		}
 	}
-	s.start.File = filepath.Base(files[s.idx])
+	s.start.File = inputName(files[s.idx])
 	return s, nil
 }
 
@@ -85,7 +88,7 @@ func OpenFiles(paths []string, opts FileOptions) (*FileSource, error) {
 func FileIndex(files []string, name string) int {
 	base := filepath.Base(name)
 	for i, f := range files {
-		if filepath.Base(f) != base {
+		if inputName(f) != base {
 			continue
 		}
 		if base == name {
@@ -113,7 +116,7 @@ func (s *FileSource) Next(ctx context.Context) (*Event, error) {
 		// Messages name the file as it was given (a folder tells two copies apart), positions
 		// its base name.
 		var pe *PosError
-		if errors.As(err, &pe) && pe.Path == "" && s.idx < len(s.files) && pe.Pos.File == filepath.Base(s.files[s.idx]) {
+		if errors.As(err, &pe) && pe.Path == "" && s.idx < len(s.files) && pe.Pos.File == inputName(s.files[s.idx]) {
 			pe.Path = s.files[s.idx]
 		}
 		s.err = err
@@ -353,6 +356,9 @@ type TxnEnd struct {
 func (s *FileSource) PeekTxnEnd(ctx context.Context) (TxnEnd, error) {
 	if s.cur == nil {
 		return TxnEnd{}, errors.New("lookahead without a current file")
+	}
+	if s.cur.stream {
+		return TxnEnd{}, &PosError{Pos: s.ev.Pos, Err: errNoLookahead}
 	}
 	last := s.ev
 	// Asking again from inside the transaction last looked at (a BEGIN after its GTID, a rows
