@@ -58,7 +58,9 @@ func TestPipesAndArchives(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	asFile := func(out string) string { return normalize(strings.ReplaceAll(out, "-- stdin:", "-- "+filepath.Base(files[0])+":")) }
+	asFile := func(out string) string {
+		return normalize(strings.ReplaceAll(out, "-- stdin:", "-- "+filepath.Base(files[0])+":"))
+	}
 
 	cmd := exec.Command(pitrBinary(t), "replay", "-")
 	cmd.Stdin = bytes.NewReader(first)
