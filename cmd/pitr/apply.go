@@ -480,15 +480,7 @@ func showProgress(w io.Writer, every time.Duration, tty bool, p *restore.Progres
 				return
 			case <-t.C:
 			}
-			el := time.Since(began)
-			done := sz.done(p.Position())
-			secs := el.Seconds()
-			line := fmt.Sprintf("%s of %s (%.1f%%), %.0f txn/s, %.0f rows/s, elapsed %s",
-				mb(done), mb(sz.total), 100*float64(done)/float64(max(sz.total, 1)),
-				float64(p.Transactions.Load())/secs, float64(p.Rows.Load())/secs, el.Round(time.Second))
-			if rate := float64(done-startDone) / secs; rate > 0 && done < sz.total {
-				line += ", ETA " + time.Duration(float64(sz.total-done)/rate*float64(time.Second)).Round(time.Second).String()
-			}
+			line := progressLine(p, sz, startDone, time.Since(began))
 			if tty {
 				fmt.Fprint(w, "\r\033[K"+line)
 			} else {
@@ -497,6 +489,24 @@ func showProgress(w io.Writer, every time.Duration, tty bool, p *restore.Progres
 		}
 	}()
 	return func() { close(stop); wg.Wait() }
+}
+
+// progressLine is one progress report. Rows and statement bytes count what was sent, inside
+// open transactions too, so that a transaction of millions of rows shows it moving; the binlog
+// bytes done and the ETA count committed transactions only. The ETA is left out until it means
+// something: 5 s and 1% of the work in, with the committed position moving.
+func progressLine(p *restore.Progress, sz sizes, startDone int64, el time.Duration) string {
+	done := sz.done(p.Position())
+	secs := max(el.Seconds(), 0.001)
+	line := fmt.Sprintf("%s of %s (%.1f%%), %.0f txn/s, %.0f rows/s (%d rows, %s of statements sent), elapsed %s",
+		mb(done), mb(sz.total), 100*float64(done)/float64(max(sz.total, 1)),
+		float64(p.Transactions.Load())/secs, float64(p.RowsSent.Load())/secs, p.RowsSent.Load(), mb(p.BytesSent.Load()),
+		el.Round(time.Second))
+	todo := sz.total - startDone
+	if rate := float64(done-startDone) / secs; rate > 0 && done < sz.total && el >= 5*time.Second && (done-startDone)*100 >= todo {
+		line += ", ETA " + time.Duration(float64(sz.total-done)/rate*float64(time.Second)).Round(time.Second).String()
+	}
+	return line
 }
 
 func mb(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }

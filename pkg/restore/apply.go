@@ -130,7 +130,12 @@ type Progress struct {
 	Transactions atomic.Int64
 	Rows         atomic.Int64
 	Statements   atomic.Int64 // row statements sent, including those of open transactions
-	last         atomic.Pointer[binlog.Position]
+	// RowsSent and BytesSent count row changes and statement bytes sent, including those of
+	// open transactions: a transaction of millions of rows moves them while Position and
+	// Transactions wait for its commit.
+	RowsSent  atomic.Int64
+	BytesSent atomic.Int64
+	last      atomic.Pointer[binlog.Position]
 }
 
 // Position is the end of the last committed source transaction, zero before the first.
@@ -393,6 +398,10 @@ func (a *Applier) Write(ctx context.Context, stmt []byte) error {
 // WriteRows implements RowSink.
 func (a *Applier) WriteRows(ctx context.Context, stmt []byte, c RowCheck) error {
 	a.opts.Progress.Statements.Add(1)
+	a.opts.Progress.BytesSent.Add(int64(len(stmt)))
+	if c.Rows > 0 {
+		a.opts.Progress.RowsSent.Add(c.Rows)
+	}
 	return a.write(ctx, stmt, c)
 }
 
