@@ -310,6 +310,9 @@ func runApply(ctx context.Context, o replayOptions, g *globalOptions, args []str
 	if res.StoppedAt != "" {
 		attrs = append(attrs, slog.String("stopped", res.StoppedAt))
 	}
+	if res.Logged > 0 {
+		attrs = append(attrs, slog.Int64("statements_as_logged", res.Logged))
+	}
 	if res.XAPrepared > 0 {
 		attrs = append(attrs, slog.Int64("xa_prepared_left_out", res.XAPrepared))
 	}

@@ -196,6 +196,9 @@ func applyOnce(ctx context.Context, cfg ApplyConfig, res *ApplyResult, first boo
 	res.Updates += rows.Updates
 	res.Deletes += rows.Deletes
 	res.Statements += stats.Statements
+	res.Logged += stats.Logged
+	res.LeftOut += stats.LeftOut
+	res.XAPrepared = stats.XAPrepared // those of the last run: they are still prepared at its end
 	if !stats.LastEnd.IsZero() {
 		res.LastEnd = stats.LastEnd
 	}
