@@ -47,7 +47,7 @@ func (s *spool) record(kind byte, stmt []byte, c RowCheck) error {
 }
 
 func (s *spool) Session(context.Context, []string) error { return nil }
-func (s *spool) Begin(context.Context, TxnInfo) error     { return nil }
+func (s *spool) Begin(context.Context, TxnInfo) error    { return nil }
 func (s *spool) Write(_ context.Context, stmt []byte) error {
 	return s.record(0, stmt, RowCheck{Rows: -1})
 }
@@ -55,7 +55,7 @@ func (s *spool) WriteRows(_ context.Context, stmt []byte, c RowCheck) error {
 	return s.record(1, stmt, c)
 }
 func (s *spool) Commit(_ context.Context, sum TxnSummary) error { s.sum = sum; return nil }
-func (s *spool) Rollback(context.Context) error                { return nil }
+func (s *spool) Rollback(context.Context) error                 { return nil }
 func (s *spool) Close() error {
 	if s.f == nil {
 		return nil
