@@ -104,6 +104,7 @@ INSERT INTO app.t (v, d, ts, f) VALUES (@a || 'x', NOW(6), NOW(6), RAND());
 INSERT INTO app.t (v, f, n) VALUES (DATE_FORMAT('2024-03-01', '%M'), @b + @c + @e + @f, UNIX_TIMESTAMP());
 UPDATE app.t SET n = LAST_INSERT_ID() WHERE id = LAST_INSERT_ID();
 INSERT INTO app.t (v, f) VALUES (CONCAT(@d, 'z'), @g);
+INSERT INTO app.t (v) VALUES ('café: high bytes read as latin1');
 COMMIT;
 SET NAMES utf8mb4; SET time_zone = '-07:00';
 INSERT INTO app.t (v, d, ts) VALUES ('tz', '2024-06-01 12:00:00', '2024-06-01 12:00:00.5');
