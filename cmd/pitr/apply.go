@@ -37,6 +37,7 @@ type applyOptions struct {
 	checkpointTable string
 	checkpointName  string
 	retries         int
+	stmtTimeout     time.Duration
 	beforeImage     bool
 	allowTriggers   bool
 	flags           *pflag.FlagSet // to tell a default --batch from a given one
@@ -57,6 +58,8 @@ func (o *applyOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.noCheckpoint, "no-checkpoint", false, "do not keep a checkpoint table on the target (a rerun then starts again from the beginning)")
 	fs.StringVar(&o.checkpointTable, "checkpoint-table", "pitr.checkpoint", "the target's checkpoint `DB.TABLE` (created if missing)")
 	fs.StringVar(&o.checkpointName, "checkpoint-name", "", "the checkpoint row's `NAME` (default: the binlog base name, plus a hash of the table filters)")
+	fs.DurationVar(&o.stmtTimeout, "statement-timeout", time.Hour, "stop when the target does not finish a statement within `D` "+
+		"(a full disk, a held lock), saying what the server waits on; raise it for long ALTERs, 0 for none")
 	fs.IntVar(&o.retries, "retries", 10, "reconnect at most `N` times in a row after losing the target connection (or after a deadlock or lock wait timeout)")
 	fs.BoolVar(&o.beforeImage, "verify-before-image", false, "each updated or deleted row must match its whole before image on the target, not only its key (one row per UPDATE and DELETE: slower)")
 	fs.BoolVar(&o.allowTriggers, "allow-triggers", false, "apply even though the target has triggers on tables the replay writes (they fire again for rows the binlog already holds)")
@@ -260,10 +263,11 @@ func runApply(ctx context.Context, o replayOptions, g *globalOptions, args []str
 		Connect: func(ctx context.Context) (*sql.Conn, error) {
 			return db.Conn(ctx)
 		},
-		Open:       open,
-		NoBinlog:   a.noBinlog,
-		Checkpoint: ck,
-		Retries:    a.retries,
+		Open:             open,
+		NoBinlog:         a.noBinlog,
+		Checkpoint:       ck,
+		Retries:          a.retries,
+		StatementTimeout: a.stmtTimeout,
 		// A trigger the window creates fires for the rows after it, as one already there does.
 		AllowTriggers: a.allowTriggers,
 		Progress:      progress,
@@ -286,7 +290,23 @@ func runApply(ctx context.Context, o replayOptions, g *globalOptions, args []str
 	res, err := restore.Apply(ctx, acfg)
 	stopProgress()
 	if err != nil {
-		return applyFailed(err, target.Address())
+		// The checkpoint the target holds, read again: after a retry or a timeout what pitr
+		// last saw committed may not be it.
+		reread := func() (restore.CheckpointState, bool) {
+			if ck == nil {
+				return restore.CheckpointState{}, false
+			}
+			rctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			c, err := db.Conn(rctx)
+			if err != nil {
+				return restore.CheckpointState{}, false
+			}
+			defer c.Close()
+			st, ok, err := ck.Read(rctx, c)
+			return st, ok && err == nil
+		}
+		return applyFailed(err, target.Address(), reread)
 	}
 	if a.dryRun {
 		return nil
@@ -327,10 +347,16 @@ func runApply(ctx context.Context, o replayOptions, g *globalOptions, args []str
 }
 
 // applyFailed adds the resume position to an apply error.
-func applyFailed(err error, target string) error {
+func applyFailed(err error, target string, reread func() (restore.CheckpointState, bool)) error {
 	var ae *restore.ApplyError
 	if !errors.As(err, &ae) {
 		return err
+	}
+	confirmed := reread == nil
+	if reread != nil {
+		if st, ok := reread(); ok {
+			ae.LastCommitted, confirmed = st, true
+		}
 	}
 	msg := fmt.Sprintf("apply to %s stopped: %v", target, ae.Err)
 	if ae.Committed > 0 {
@@ -340,6 +366,9 @@ func applyFailed(err error, target string) error {
 		msg += "; the target's checkpoint is " + ae.LastCommitted.End.String()
 		if ae.LastCommitted.GTID != "" {
 			msg += " (GTID " + ae.LastCommitted.GTID + ")"
+		}
+		if !confirmed {
+			msg += " as pitr last saw it (the target did not answer to confirm)"
 		}
 		msg += ": run the same command again to resume after it"
 	}

@@ -199,6 +199,27 @@ func TestHostileInput(t *testing.T) {
 		}
 	})
 
+	t.Run("a hung target stops at the statement timeout", func(t *testing.T) {
+		srv.Exec(t, "SET sql_log_bin = 0; DROP DATABASE IF EXISTS shop; DROP USER IF EXISTS app@'%'; SET sql_log_bin = 1")
+		lock, err := srv.DB.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer lock.Close()
+		// Every write waits, as on a full disk, until the lock goes.
+		if _, err := lock.ExecContext(ctx, "FLUSH TABLES WITH READ LOCK"); err != nil {
+			t.Fatal(err)
+		}
+		res := runPitr(t, append([]string{"replay", "--no-defaults", "--target-host", "127.0.0.1", "--target-port", strconv.Itoa(srv.Port),
+			"--target-user", "root", "--yes", "--statement-timeout", "2s", "--checkpoint-table", "canary.ck"}, files...)...)
+		lock.ExecContext(ctx, "UNLOCK TABLES")
+		if res.code == 0 || !strings.Contains(res.stderr, "no answer within 2s") || !strings.Contains(res.stderr, "the server says the session is") ||
+			strings.Contains(res.stderr, "reconnecting") {
+			t.Errorf("exit %d:\n%s", res.code, res.stderr)
+		}
+		t.Logf("%s", res.stderr)
+	})
+
 	t.Run("files pitr writes are the owner's alone", func(t *testing.T) {
 		to := filepath.Join(t.TempDir(), "binlogs")
 		o := fetchOptions{to: to, noDefaults: true}

@@ -43,3 +43,20 @@ func TestProgressLine(t *testing.T) {
 		t.Errorf("10%% in 10 s: %q", line)
 	}
 }
+
+// TestApplyFailedRereadsCheckpoint: the stop message names the checkpoint the target holds, read
+// again, not the one pitr last saw committed (stale after a retry).
+func TestApplyFailedRereadsCheckpoint(t *testing.T) {
+	stale := restore.CheckpointState{End: binlog.Position{File: "mysql-bin.000002", Offset: 500}}
+	real := restore.CheckpointState{End: binlog.Position{File: "mysql-bin.000002", Offset: 900}, GTID: "0-1-9"}
+	err := &restore.ApplyError{Committed: 3, LastCommitted: stale, Err: restore.ErrStatementTimeout}
+	msg := applyFailed(err, "u@h:1", func() (restore.CheckpointState, bool) { return real, true }).Error()
+	if !strings.Contains(msg, "checkpoint is mysql-bin.000002:900 (GTID 0-1-9)") || strings.Contains(msg, ":500") {
+		t.Errorf("%s", msg)
+	}
+	err = &restore.ApplyError{Committed: 3, LastCommitted: stale, Err: restore.ErrStatementTimeout}
+	msg = applyFailed(err, "u@h:1", func() (restore.CheckpointState, bool) { return restore.CheckpointState{}, false }).Error()
+	if !strings.Contains(msg, "checkpoint is mysql-bin.000002:500 as pitr last saw it") {
+		t.Errorf("unreadable target: %s", msg)
+	}
+}

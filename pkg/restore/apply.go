@@ -33,11 +33,43 @@ type Execer interface {
 
 // ConnExecer runs statements on one connection, over the text protocol. The connection must
 // allow multi-statements for batches and set CLIENT_FOUND_ROWS for the row checks.
-type ConnExecer struct{ Conn *sql.Conn }
+type ConnExecer struct {
+	Conn *sql.Conn
+	// Timeout bounds each query (0: none): a target whose disk is full waits for space without
+	// an error, and pitr would wait with it.
+	Timeout time.Duration
+	// Diagnose says what the server is doing on the session, after a timeout (may be nil).
+	Diagnose func(ctx context.Context) string
+}
+
+// ErrStatementTimeout is a query the target did not finish within ConnExecer.Timeout. It is not
+// retried: a full disk or a held lock would make every retry wait as long.
+var ErrStatementTimeout = errors.New("the target did not finish the statement in time")
 
 // Exec implements Execer. database/sql hides the driver's per-statement results, so the query
 // goes to the driver connection itself.
 func (c ConnExecer) Exec(ctx context.Context, q string) ([]int64, error) {
+	if c.Timeout <= 0 {
+		return c.exec(ctx, q)
+	}
+	qctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	defer cancel()
+	rows, err := c.exec(qctx, q)
+	if err != nil && ctx.Err() == nil && errors.Is(qctx.Err(), context.DeadlineExceeded) {
+		why := "the server did not say what it waits on"
+		if c.Diagnose != nil {
+			dctx, dcancel := context.WithTimeout(ctx, 10*time.Second)
+			if s := c.Diagnose(dctx); s != "" {
+				why = "the server says the session is " + s
+			}
+			dcancel()
+		}
+		return rows, fmt.Errorf("%w: no answer within %s (--statement-timeout; a full disk, a held lock or a long ALTER): %s", ErrStatementTimeout, c.Timeout, why)
+	}
+	return rows, err
+}
+
+func (c ConnExecer) exec(ctx context.Context, q string) ([]int64, error) {
 	var rows []int64
 	err := c.Conn.Raw(func(dc any) error {
 		ex, ok := dc.(driver.ExecerContext)

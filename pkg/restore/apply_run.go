@@ -38,6 +38,24 @@ type ApplyConfig struct {
 	DryRun io.Writer
 	// AllowTriggers lets a CREATE TRIGGER in the window run (see ApplierOptions).
 	AllowTriggers bool
+	// StatementTimeout bounds each query sent to the target (0: none).
+	StatementTimeout time.Duration
+}
+
+// sessionState returns what the server says session id is doing (its processlist state, for how
+// long, its command), from a session of its own; "" if it cannot tell.
+func sessionState(ctx context.Context, connect func(context.Context) (*sql.Conn, error), id int64) string {
+	c, err := connect(ctx)
+	if err != nil {
+		return ""
+	}
+	defer c.Close()
+	var state, command sql.NullString
+	var secs sql.NullInt64
+	if err := c.QueryRowContext(ctx, "SELECT STATE, COMMAND, TIME FROM information_schema.PROCESSLIST WHERE ID = ?", id).Scan(&state, &command, &secs); err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%q for %d s (session %d, %s)", state.String, secs.Int64, id, command.String)
 }
 
 // ApplyResult is what Apply did.
@@ -79,7 +97,8 @@ func Apply(ctx context.Context, cfg ApplyConfig) (ApplyResult, error) {
 			failures, wait = 0, first
 		}
 		retry := attempt > 0 || !errors.Is(err, errConnect) // a first connect that fails is a setup error
-		lost := mysqlconn.IsConnLost(err)
+		// A statement that timed out broke its connection, but a retry would wait as long.
+		lost := mysqlconn.IsConnLost(err) && !errors.Is(err, ErrStatementTimeout)
 		if !retry || cfg.Checkpoint == nil || cfg.DryRun != nil || ctx.Err() != nil ||
 			!lost && !Retryable(err) || failures >= cfg.Retries {
 			return res, &ApplyError{Committed: res.Committed, LastCommitted: res.Last, Err: err}
@@ -173,6 +192,15 @@ func applyOnce(ctx context.Context, cfg ApplyConfig, res *ApplyResult, first boo
 		rc.Window.ResumeAfter = from.End
 	}
 	var x Execer = ConnExecer{Conn: conn}
+	if cfg.StatementTimeout > 0 {
+		var id int64
+		if err := conn.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&id); err != nil {
+			return err
+		}
+		x = ConnExecer{Conn: conn, Timeout: cfg.StatementTimeout, Diagnose: func(ctx context.Context) string {
+			return sessionState(ctx, cfg.Connect, id)
+		}}
+	}
 	if cfg.DryRun != nil {
 		p := NewPrintExecer(cfg.DryRun)
 		if !from.End.IsZero() {
