@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/replication"
+
+	"github.com/pitr-tool/pitr/pkg/binlog/collation"
 )
 
 // Kind says which decoded field of an Event is set.
@@ -254,6 +256,16 @@ func (d *decoder) decode(ev *Event, raw []byte, f *format) (err error) {
 		u, err := decodeUserVar(body)
 		if err != nil {
 			return err
+		}
+		if !u.Null && u.Type == UserVarString {
+			// The id in the numbering of the server that wrote the binlog.
+			flavor := collation.MySQL
+			if d.fmt.mariaDB {
+				flavor = collation.MariaDB
+			}
+			if co, ok := collation.ByID(flavor, int(u.Collation)); ok {
+				u.Charset, u.CollationName = co.Charset, co.Name
+			}
 		}
 		ev.Kind = KindUserVar
 		ev.UserVar = u

@@ -222,8 +222,11 @@ type UserVar struct {
 	Null      bool
 	Type      byte // 0 string, 1 real, 2 int, 4 decimal
 	Collation uint32
-	Value     []byte // raw: string bytes, 8-byte double or int, or precision, scale and binary decimal
-	Unsigned  bool
+	// Charset and CollationName name a string's collation, read with the ids of the server that
+	// wrote the binlog; "" for an id neither server has.
+	Charset, CollationName string
+	Value                  []byte // raw: string bytes, 8-byte double or int, or precision, scale and binary decimal
+	Unsigned               bool
 }
 
 // User variable value types (Item_result).

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
-	"github.com/pingcap/tidb/pkg/parser/charset"
 
 	"github.com/pitr-tool/pitr/pkg/binlog"
 )
@@ -677,12 +676,12 @@ func preStatement(ev *binlog.Event) ([]byte, error) {
 	b := appendIdent([]byte("SET @"), string(u.Name))
 	b = append(b, " := "...)
 	if !u.Null && u.Type == binlog.UserVarString {
-		c, err := charset.GetCollationByID(int(u.Collation))
-		if err != nil || c == nil {
+		if u.Charset == "" {
 			return nil, fmt.Errorf("user variable @%s has collation %d, which pitr cannot name", u.Name, u.Collation)
 		}
+		// utf8 spelled as before MySQL 8.0.30, which every server reads.
 		b = append(b, '_')
-		b = append(b, c.CharsetName...)
+		b = append(b, strings.Replace(u.Charset, "utf8mb3", "utf8", 1)...)
 		b = append(b, ' ')
 		if len(u.Value) == 0 {
 			b = append(b, "''"...)
@@ -690,7 +689,7 @@ func preStatement(ev *binlog.Event) ([]byte, error) {
 			b = appendHex(b, u.Value)
 		}
 		b = append(b, " COLLATE "...)
-		return appendIdent(b, c.Name), nil
+		return appendIdent(b, strings.Replace(u.CollationName, "utf8mb3_", "utf8_", 1)), nil
 	}
 	lit, err := u.Literal()
 	if err != nil {
