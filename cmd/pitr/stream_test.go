@@ -47,6 +47,9 @@ func TestServerSource(t *testing.T) {
 	if err := srv.ExecScript(ctx, streamSetup); err != nil {
 		t.Fatal(err)
 	}
+	if err := srv.WaitBinlogCheckpoint(ctx); err != nil { // the setup rotated: let the file settle
+		t.Fatal(err)
+	}
 	srv.Exec(t, "CREATE USER pitr@'%' IDENTIFIED BY 'S3cretPw'; GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO pitr@'%'")
 	srv.Exec(t, "CREATE USER nopriv@'%' IDENTIFIED BY 'S3cretPw'")
 	files, err := srv.BinlogFiles(ctx)

@@ -588,7 +588,44 @@ func (s *Server) FlushBinlogs(ctx context.Context) error {
 	if _, err := s.DB.ExecContext(ctx, "FLUSH BINARY LOGS"); err != nil {
 		return fmt.Errorf("mariadbtest: FLUSH BINARY LOGS: %w", err)
 	}
-	return nil
+	return s.WaitBinlogCheckpoint(ctx)
+}
+
+// WaitBinlogCheckpoint waits for the Binlog_checkpoint event that names the newest file. The server
+// writes it into that file once InnoDB has made the older file's transactions durable, at a
+// moment of its own choosing; a test that compares files or positions after a rotation would
+// otherwise race it (43 bytes more, or not, depending on load).
+func (s *Server) WaitBinlogCheckpoint(ctx context.Context) error {
+	files, err := s.BinlogFiles(ctx)
+	if err != nil || len(files) == 0 {
+		return err
+	}
+	newest := filepath.Base(files[len(files)-1])
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		rows, err := s.DB.QueryContext(ctx, "SHOW BINLOG EVENTS IN '"+newest+"'")
+		if err != nil {
+			return fmt.Errorf("mariadbtest: SHOW BINLOG EVENTS: %w", err)
+		}
+		last := ""
+		for rows.Next() {
+			var logName, typ, info sql.NullString
+			var pos, serverID, end sql.NullInt64
+			if err := rows.Scan(&logName, &pos, &typ, &serverID, &end, &info); err != nil {
+				rows.Close()
+				return err
+			}
+			if typ.String == "Binlog_checkpoint" {
+				last = info.String
+			}
+		}
+		rows.Close()
+		if last == newest {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("mariadbtest: no Binlog_checkpoint for %s after FLUSH BINARY LOGS (last names %q)", newest, last)
+		}
+	}
 }
 
 // BinlogFiles returns the absolute paths of all binlog files, oldest first,
