@@ -96,9 +96,11 @@ DELETE FROM types WHERE id = 1;
 		}
 		res, err := Apply(ctx, ApplyConfig{
 			// The schema for the generated columns, which no binlog marks.
-			Config:     Config{Render: RenderOptions{Batch: 50, MaxPacket: 16 << 20, BeforeImage: beforeImage}, Schema: schema, VerifySchema: true},
-			Connect:    func(ctx context.Context) (*sql.Conn, error) { return db.Conn(ctx) },
-			Open:       func(context.Context, binlog.Position) (binlog.Source, error) { return binlog.OpenFiles(files, binlog.FileOptions{}) },
+			Config:  Config{Render: RenderOptions{Batch: 50, MaxPacket: 16 << 20, BeforeImage: beforeImage}, Schema: schema, VerifySchema: true},
+			Connect: func(ctx context.Context) (*sql.Conn, error) { return db.Conn(ctx) },
+			Open: func(context.Context, binlog.Position) (binlog.Source, error) {
+				return binlog.OpenFiles(files, binlog.FileOptions{})
+			},
 			Checkpoint: &Checkpoint{DB: "pitr", Table: "checkpoint", Name: "rt"},
 			MaxBatch:   1 << 20,
 		})
