@@ -38,6 +38,8 @@ type replayOptions struct {
 	schemaFrom    string
 	apply         applyOptions  // --target and friends: see apply.go
 	stream        streamOptions // --source and friends: see source.go
+	flashback     bool
+	tempDir       string
 }
 
 func (o *replayOptions) AddFlags(fs *pflag.FlagSet) {
@@ -59,6 +61,8 @@ func (o *replayOptions) AddFlags(fs *pflag.FlagSet) {
 	o.incident.AddFlags(fs)
 	fs.StringVar(&o.schema, "schema", "", "column names for binlogs without them (binlog_row_metadata=MINIMAL): CREATE TABLE statements from a mysqldump/mariadb-dump `FILE` (schema-only or full, .gz too) or a mydumper folder; checked against every table map")
 	fs.StringVar(&o.schemaFrom, "schema-from", "", "column names from a live server's schema (SHOW CREATE TABLE), for tables --schema does not hold: `mysql://user@host:port` (password from MYSQL_PWD or the defaults file); defaults to the --source server")
+	fs.BoolVar(&o.flashback, "flashback", false, "print the inverse of every kept transaction instead, newest first, to undo the window: inserted rows deleted, deleted rows inserted, updated rows set back (needs binlog_row_image=FULL)")
+	fs.StringVar(&o.tempDir, "temp-dir", "", "`DIR` for --flashback's temporary file, which holds the window's inverse statements (default: the system's)")
 	o.apply.AddFlags(fs)
 	o.stream.AddFlags(fs, true)
 }
@@ -151,6 +155,13 @@ func (o replayOptions) config(log *slog.Logger) (binlog.Position, restore.Config
 		return start, cfg, usagef(fmt.Errorf("--batch %d: must be at least 1", o.batch))
 	}
 	cfg.Render.Batch = o.batch
+	if o.flashback {
+		if err := o.flashbackFlags(); err != nil {
+			return start, cfg, err
+		}
+		cfg.Flashback = true
+		cfg.TempDir = o.tempDir
+	}
 	cfg.SkipStatements = o.skipStmts
 	cfg.SourceTimeZone = o.sourceTZ
 	mp, err := parseSize(o.maxPacket)
@@ -162,7 +173,27 @@ func (o replayOptions) config(log *slog.Logger) (binlog.Position, restore.Config
 	return start, cfg, nil
 }
 
+// flashbackFlags refuses the flags a --flashback cannot honour exactly, each with the reason.
+func (o replayOptions) flashbackFlags() error {
+	switch {
+	case o.batch > 1:
+		return usagef(errors.New("--flashback writes one row per statement, so that each row is undone in reverse order and found by its whole image: leave out --batch"))
+	case o.skipStmts:
+		return usagef(errors.New("--flashback with --skip-statements would leave the changes of those statements in place: a flashback stops at them instead"))
+	case o.incident.withData:
+		return usagef(errors.New("--flashback undoes a window on the live tables: --with-backup-data rebuilds them from a backup instead"))
+	case o.apply.enabled():
+		return usagef(errors.New("--flashback with --target is not built yet: print the SQL (-o FILE), review it and pipe it into the server"))
+	}
+	return nil
+}
+
 func runReplay(ctx context.Context, o replayOptions, g *globalOptions, args []string, stdout io.Writer) error {
+	if o.flashback {
+		if err := o.flashbackFlags(); err != nil {
+			return err
+		}
+	}
 	if o.apply.enabled() {
 		if o.output != "" {
 			return usagef(errors.New("--output and --target exclude each other (use --dry-run to see what the target would run)"))
@@ -181,7 +212,11 @@ func runReplay(ctx context.Context, o replayOptions, g *globalOptions, args []st
 	}
 	defer src.Close()
 	loc, _ := loadLocation(o.timezone) // checked by config
-	header := []string{"pitr " + versionString() + " replay", origin,
+	what := " replay"
+	if o.flashback {
+		what = " replay --flashback: the inverse of each kept transaction, newest first"
+	}
+	header := []string{"pitr " + versionString() + what, origin,
 		"statements as the binlog holds them, passwords of account statements included: keep this as secret as the binlogs"}
 	header = append(header, windowLines(cfg.Window, loc)...)
 	if cfg.Schema != nil {
@@ -218,7 +253,8 @@ func runReplay(ctx context.Context, o replayOptions, g *globalOptions, args []st
 	}
 	if runErr != nil {
 		// One line on stderr: the error, then what the output holds.
-		if stats.Transactions > 0 {
+		// A flashback prints nothing until the whole window has been read.
+		if stats.Transactions > 0 && !o.flashback {
 			err := fmt.Errorf("%w (the output holds %d whole transactions, the last ending at %s)", runErr, stats.Transactions, stats.LastEnd)
 			if errors.As(runErr, new(usageError)) {
 				return usagef(err)
@@ -235,6 +271,13 @@ func runReplay(ctx context.Context, o replayOptions, g *globalOptions, args []st
 	}
 	attrs := []any{slog.Int64("transactions", stats.Transactions), slog.Int64("inserted", stats.Inserts),
 		slog.Int64("updated", stats.Updates), slog.Int64("deleted", stats.Deletes)}
+	done := "replay done"
+	if o.flashback {
+		// What the output does: the inverse of what the window did.
+		done = "flashback done"
+		attrs = []any{slog.Int64("transactions_undone", stats.Transactions), slog.Int64("inserted", stats.Deletes),
+			slog.Int64("updated", stats.Updates), slog.Int64("deleted", stats.Inserts)}
+	}
 	if !stats.LastEnd.IsZero() {
 		attrs = append(attrs, slog.String("last_end", stats.LastEnd.String()))
 	}
@@ -256,7 +299,7 @@ func runReplay(ctx context.Context, o replayOptions, g *globalOptions, args []st
 	if stats.Statements > 0 {
 		attrs = append(attrs, slog.Int64("statements_not_replayed", stats.Statements))
 	}
-	log.Info("replay done", attrs...)
+	log.Info(done, attrs...)
 	return nil
 }
 

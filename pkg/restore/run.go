@@ -59,6 +59,10 @@ type Config struct {
 	// SourceTimeZone is the source server's system time zone, for statements logged under
 	// time_zone SYSTEM; "" stops at the first such statement.
 	SourceTimeZone string
+	// Flashback writes the inverse of every kept transaction instead, newest first (see
+	// flashback.go); TempDir is where it spills them ("" for the system's).
+	Flashback bool
+	TempDir   string
 }
 
 // Stats counts what Run did.
@@ -93,6 +97,9 @@ const (
 // kept transaction to sink. It returns with the sink's transaction closed: committed, or rolled
 // back when the source ends or fails inside it.
 func Run(ctx context.Context, src binlog.Source, sink Sink, cfg Config) (Stats, error) {
+	if cfg.Flashback {
+		return runFlashback(ctx, src, sink, cfg)
+	}
 	r := &runner{src: src, sink: sink, cfg: cfg, log: cfg.Log, rend: NewRenderer(sink, cfg.Render)}
 	// Tables created or altered inside the window are tracked here, ahead of cfg.Schema.
 	r.catalog = newCatalog("the DDL in the binlog").Then(cfg.Schema)
@@ -582,6 +589,9 @@ func (r *runner) filterStatement(st *stmtTables) (why string, keep bool) {
 // emitStatement replays a statement as the source ran it: under its session settings and
 // default database, after the values its Intvar, Rand and User_var events carried.
 func (r *runner) emitStatement(ctx context.Context, ev *binlog.Event, tables *stmtTables) error {
+	if r.cfg.Flashback {
+		return r.flashbackStop(ev, "a change logged as a statement (binlog_format STATEMENT or MIXED) has no row images to undo it from")
+	}
 	text := bytes.TrimSpace(ev.Query.SQL)
 	if ev.Kind == binlog.KindExecLoad {
 		var err error
@@ -716,6 +726,9 @@ func (r *runner) emitDDL(ctx context.Context, ev *binlog.Event, ch *ddlChange) e
 	if r.state == txnSkipped {
 		return nil
 	}
+	if r.cfg.Flashback {
+		return r.flashbackStop(ev, "DDL changes a kept table, and a flashback cannot undo DDL (nor the row changes before it against the table it changed)")
+	}
 	stmt := bytes.TrimSpace(ev.Query.SQL)
 	if rw, err := ch.rewritten(r.cfg.Render.Rewrite); err != nil {
 		return err
@@ -825,6 +838,11 @@ func (r *runner) rows(ctx context.Context, ev *binlog.Event) error {
 		}
 		return fmt.Errorf("table %s: %w", tm, ErrNoColumnNames)
 	}
+	if r.cfg.Flashback {
+		if err := flashbackTable(tm); err != nil {
+			return err
+		}
+	}
 	if r.state == txnOpen {
 		if err := r.sink.Begin(ctx, r.info); err != nil {
 			return err
@@ -839,15 +857,24 @@ func (r *runner) rows(ctx context.Context, ev *binlog.Event) error {
 			return err
 		}
 	}
-	if err := r.rend.Flags(ctx, rows.Flags); err != nil {
-		return err
+	// A flashback runs under pitr's session settings throughout (foreign and unique checks on):
+	// the source session's relaxed checks applied to the rows it wrote, not to their inverse.
+	if !r.cfg.Flashback {
+		if err := r.rend.Flags(ctx, rows.Flags); err != nil {
+			return err
+		}
 	}
 	for rows.More() {
 		before, after, err := rows.Next()
 		if err != nil {
 			return err
 		}
-		if err := r.rend.Row(ctx, rows.Kind, tm, before, after); err != nil {
+		if r.cfg.Flashback {
+			err = r.flashbackRow(ctx, ev, tm, before, after)
+		} else {
+			err = r.rend.Row(ctx, rows.Kind, tm, before, after)
+		}
+		if err != nil {
 			return err
 		}
 		switch rows.Kind {

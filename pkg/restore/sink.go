@@ -17,6 +17,8 @@ type TxnInfo struct {
 	Time     time.Time       // commit time, UTC; zero if unknown
 	GTID     string          // "" without GTIDs
 	ServerID uint32
+	// Undo says the statements undo this transaction (a flashback) rather than replay it.
+	Undo bool `json:",omitempty"`
 }
 
 // TxnSummary is what a committed transaction held.
@@ -114,6 +116,9 @@ func (s *SQLWriter) Session(_ context.Context, stmts []string) error {
 // Begin implements Sink.
 func (s *SQLWriter) Begin(_ context.Context, tx TxnInfo) error {
 	b := append(s.line[:0], "\n-- "...)
+	if tx.Undo {
+		b = append(b, "undoes "...)
+	}
 	b = appendTxnSpan(b, tx)
 	if !tx.Time.IsZero() {
 		b = append(b, " committed "...)
