@@ -37,7 +37,7 @@ func TestMain(m *testing.M) {
 }
 
 // pitrBinary builds the command once per test run.
-func pitrBinary(t *testing.T) string {
+func pitrBinary(t testing.TB) string {
 	t.Helper()
 	binOnce.Do(func() {
 		goTool, err := exec.LookPath("go")

@@ -147,7 +147,7 @@ func sameSnapshot(t *testing.T, table string, want, got []string) {
 }
 
 // masterPos is the server's current binlog position as FILE:POS.
-func masterPos(t *testing.T, db *sql.DB) string {
+func masterPos(t testing.TB, db *sql.DB) string {
 	t.Helper()
 	var file string
 	var pos int64
