@@ -40,6 +40,7 @@ type replayOptions struct {
 	stream        streamOptions // --source and friends: see source.go
 	flashback     bool
 	tempDir       string
+	onConflict    string
 }
 
 func (o *replayOptions) AddFlags(fs *pflag.FlagSet) {
@@ -62,6 +63,7 @@ func (o *replayOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.schema, "schema", "", "column names for binlogs without them (binlog_row_metadata=MINIMAL): CREATE TABLE statements from a mysqldump/mariadb-dump `FILE` (schema-only or full, .gz too) or a mydumper folder; checked against every table map")
 	fs.StringVar(&o.schemaFrom, "schema-from", "", "column names from a live server's schema (SHOW CREATE TABLE), for tables --schema does not hold: `mysql://user@host:port` (password from MYSQL_PWD or the defaults file); defaults to the --source server")
 	fs.BoolVar(&o.flashback, "flashback", false, "print the inverse of every kept transaction instead, newest first, to undo the window: inserted rows deleted, deleted rows inserted, updated rows set back (needs binlog_row_image=FULL)")
+	fs.StringVar(&o.onConflict, "on-conflict", "refuse", "with --flashback, a row the window changed that a later transaction in the binlogs given changed again: `refuse` (list them, write nothing) or skip (undo everything else, leave those rows, list them)")
 	fs.StringVar(&o.tempDir, "temp-dir", "", "`DIR` for --flashback's temporary file, which holds the window's inverse statements (default: the system's)")
 	o.apply.AddFlags(fs)
 	o.stream.AddFlags(fs, true)
@@ -161,6 +163,7 @@ func (o replayOptions) config(log *slog.Logger) (binlog.Position, restore.Config
 		}
 		cfg.Flashback = true
 		cfg.TempDir = o.tempDir
+		cfg.ConflictSkip = o.onConflict == "skip"
 	}
 	cfg.SkipStatements = o.skipStmts
 	cfg.SourceTimeZone = o.sourceTZ
@@ -182,6 +185,8 @@ func (o replayOptions) flashbackFlags() error {
 		return usagef(errors.New("--flashback with --skip-statements would leave the changes of those statements in place: a flashback stops at them instead"))
 	case o.incident.withData:
 		return usagef(errors.New("--flashback undoes a window on the live tables: --with-backup-data rebuilds them from a backup instead"))
+	case o.onConflict != "refuse" && o.onConflict != "skip":
+		return usagef(fmt.Errorf("--on-conflict %q: want refuse or skip", o.onConflict))
 	case o.apply.enabled():
 		return usagef(errors.New("--flashback with --target is not built yet: print the SQL (-o FILE), review it and pipe it into the server"))
 	}
@@ -272,11 +277,17 @@ func runReplay(ctx context.Context, o replayOptions, g *globalOptions, args []st
 	attrs := []any{slog.Int64("transactions", stats.Transactions), slog.Int64("inserted", stats.Inserts),
 		slog.Int64("updated", stats.Updates), slog.Int64("deleted", stats.Deletes)}
 	done := "replay done"
+	for _, c := range stats.Conflicts {
+		log.Warn("--on-conflict skip: row left as it is, changed again after the window", slog.String("row", c.String()))
+	}
 	if o.flashback {
 		// What the output does: the inverse of what the window did.
 		done = "flashback done"
 		attrs = []any{slog.Int64("transactions_undone", stats.Transactions), slog.Int64("inserted", stats.Deletes),
 			slog.Int64("updated", stats.Updates), slog.Int64("deleted", stats.Inserts)}
+		if len(stats.Conflicts) > 0 {
+			attrs = append(attrs, slog.Int("conflicting_rows_left", len(stats.Conflicts)), slog.Int64("inverse_statements_left_out", stats.SkippedRows))
+		}
 	}
 	if !stats.LastEnd.IsZero() {
 		attrs = append(attrs, slog.String("last_end", stats.LastEnd.String()))

@@ -7,9 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"log/slog"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/pitr-tool/pitr/pkg/binlog"
 )
@@ -20,7 +23,8 @@ import (
 // appends each record to a temporary file with its length after it, and the file is then read
 // from its end to its start, one bounded block at a time.
 //
-// Records, each `payload | len uint32 | rows int64 | where uint32 | kind byte`:
+// Records, each `payload | key1 uint64 | key2 uint64 | len uint32 | rows int64 | where uint32 | kind byte`
+// (the keys: the row hashes of a statement's two images, see flashbackState):
 //
 //	'B' a kept transaction begins; payload: its TxnInfo as JSON
 //	'S' one rendered inverse row statement with its RowCheck
@@ -31,7 +35,7 @@ const (
 	spillStmt   = 'S'
 	spillCommit = 'C'
 
-	spillTrailer = 4 + 8 + 4 + 1
+	spillTrailer = 8 + 8 + 4 + 8 + 4 + 1
 	spillBlock   = 1 << 20 // bytes read back at a time
 )
 
@@ -48,7 +52,8 @@ type spillSink struct {
 	begin   int64  // where the open transaction's 'B' record starts
 	info    TxnInfo
 	session []string
-	block   int64 // bytes read back at a time; spillBlock unless a test sets it
+	block   int64     // bytes read back at a time; spillBlock unless a test sets it
+	keys    [2]uint64 // the row hashes of the next statement
 }
 
 var _ RowSink = (*spillSink)(nil)
@@ -65,6 +70,9 @@ func newSpillSink(dir string) (*spillSink, error) {
 
 func (s *spillSink) record(kind byte, payload []byte, c RowCheck) error {
 	s.w = append(s.w, payload...)
+	s.w = binary.LittleEndian.AppendUint64(s.w, s.keys[0])
+	s.w = binary.LittleEndian.AppendUint64(s.w, s.keys[1])
+	s.keys = [2]uint64{}
 	s.w = binary.LittleEndian.AppendUint32(s.w, uint32(len(payload)))
 	s.w = binary.LittleEndian.AppendUint64(s.w, uint64(c.Rows))
 	s.w = binary.LittleEndian.AppendUint32(s.w, uint32(c.Where))
@@ -145,12 +153,17 @@ func (s *spillSink) Close() error { return s.f.Close() }
 
 // replay hands sink the inverse transactions, newest first, each with the statements of the
 // transaction it undoes in reverse order, and returns how many it wrote.
-func (s *spillSink) replay(ctx context.Context, sink Sink) (n int64, err error) {
+//
+// With skip (the hashes of rows changed again after the window, --on-conflict skip), a
+// statement that touches such a row is left out, and its other image joins skip: an earlier
+// change of the same row, undone later, would otherwise look for a state the row never gets
+// back to. skipped counts the statements left out.
+func (s *spillSink) replay(ctx context.Context, sink Sink, skip map[uint64]bool) (n, skipped int64, err error) {
 	if err := s.flush(); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if err := sink.Session(ctx, s.session); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	rows, _ := sink.(RowSink)
 	rd := reverseReader{f: s.f, end: s.off, block: s.block}
@@ -160,21 +173,21 @@ func (s *spillSink) replay(ctx context.Context, sink Sink) (n int64, err error) 
 		kind, payload, c, err := rd.prev()
 		if err == io.EOF {
 			if open {
-				return n, errors.New("--flashback temporary file: a transaction without its start")
+				return n, skipped, errors.New("--flashback temporary file: a transaction without its start")
 			}
-			return n, nil
+			return n, skipped, nil
 		}
 		if err != nil {
-			return n, fmt.Errorf("--flashback temporary file: %w", err)
+			return n, skipped, fmt.Errorf("--flashback temporary file: %w", err)
 		}
 		if err := ctx.Err(); err != nil {
-			return n, err
+			return n, skipped, err
 		}
 		switch kind {
 		case spillCommit:
 			var t spillTxn
 			if err := json.Unmarshal(payload, &t); err != nil {
-				return n, fmt.Errorf("--flashback temporary file: %w", err)
+				return n, skipped, fmt.Errorf("--flashback temporary file: %w", err)
 			}
 			info, sum := t.Info, t.Sum
 			// The inverse of the transaction: its deletes are inserts and its inserts deletes.
@@ -185,12 +198,29 @@ func (s *spillSink) replay(ctx context.Context, sink Sink) (n int64, err error) 
 			}
 			info.Undo = true
 			if err := sink.Begin(ctx, info); err != nil {
-				return n, err
+				return n, skipped, err
 			}
 			open = true
 		case spillStmt:
 			if !open {
-				return n, errors.New("--flashback temporary file: a statement outside a transaction")
+				return n, skipped, errors.New("--flashback temporary file: a statement outside a transaction")
+			}
+			if k := rd.keys; skip != nil && (skip[k[0]] || skip[k[1]]) {
+				for _, h := range k {
+					if h != 0 {
+						skip[h] = true
+					}
+				}
+				skipped++
+				switch {
+				case bytes.HasPrefix(payload, []byte("INSERT")):
+					cur.Inserts--
+				case bytes.HasPrefix(payload, []byte("UPDATE")):
+					cur.Updates--
+				case bytes.HasPrefix(payload, []byte("DELETE")):
+					cur.Deletes--
+				}
+				continue
 			}
 			if rows != nil {
 				err = rows.WriteRows(ctx, payload, c)
@@ -198,19 +228,19 @@ func (s *spillSink) replay(ctx context.Context, sink Sink) (n int64, err error) 
 				err = sink.Write(ctx, payload)
 			}
 			if err != nil {
-				return n, err
+				return n, skipped, err
 			}
 		case spillBegin:
 			if !open {
-				return n, errors.New("--flashback temporary file: a transaction without its end")
+				return n, skipped, errors.New("--flashback temporary file: a transaction without its end")
 			}
 			open = false
 			if err := sink.Commit(ctx, cur); err != nil {
-				return n, err
+				return n, skipped, err
 			}
 			n++
 		default:
-			return n, fmt.Errorf("--flashback temporary file: record kind %q", kind)
+			return n, skipped, fmt.Errorf("--flashback temporary file: record kind %q", kind)
 		}
 	}
 }
@@ -222,7 +252,8 @@ type reverseReader struct {
 	block      int64
 	end        int64 // records before end are still to read
 	buf        []byte
-	start, lim int64 // buf holds the file's bytes [start, lim)
+	start, lim int64     // buf holds the file's bytes [start, lim)
+	keys       [2]uint64 // of the record peek read
 }
 
 // at returns the file's bytes [a, b), valid until the next call.
@@ -260,6 +291,8 @@ func (r *reverseReader) peek() (kind byte, payload []byte, c RowCheck, start int
 	if err != nil {
 		return 0, nil, c, 0, err
 	}
+	r.keys = [2]uint64{binary.LittleEndian.Uint64(t), binary.LittleEndian.Uint64(t[8:])}
+	t = t[16:]
 	n := int64(binary.LittleEndian.Uint32(t))
 	c.Rows = int64(binary.LittleEndian.Uint64(t[4:]))
 	c.Where = int(binary.LittleEndian.Uint32(t[12:]))
@@ -293,6 +326,7 @@ func (r *runner) flashbackRow(ctx context.Context, ev *binlog.Event, tm *binlog.
 	if err := fullImage(tm, kind, "after", after, kind != binlog.Delete); err != nil {
 		return err
 	}
+	r.fb.note(tm, before, after)
 	switch kind {
 	case binlog.Insert:
 		return r.rend.Row(ctx, binlog.Delete, tm, after, nil)
@@ -352,6 +386,7 @@ func runFlashback(ctx context.Context, src binlog.Source, sink Sink, cfg Config)
 	cfg.Render.BeforeImage = true
 	cfg.Render.Batch = 1
 	r := &runner{src: src, sink: spill, cfg: cfg, log: cfg.Log, rend: NewRenderer(spill, cfg.Render)}
+	r.fb = &flashbackState{spill: spill, seed: maphash.MakeSeed()}
 	r.catalog = newCatalog("the DDL in the binlog").Then(cfg.Schema)
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
@@ -375,10 +410,22 @@ func runFlashback(ctx context.Context, src binlog.Source, sink Sink, cfg Config)
 	if err == nil && r.stats.Transactions == 0 {
 		err = errors.New("--flashback: the window holds no transaction that changed a row of the selected tables, so there is nothing to undo; check the window and the filters")
 	}
+	if err == nil {
+		err = r.readLater(ctx)
+	}
 	if err != nil {
 		return r.stats, err
 	}
-	n, err := spill.replay(ctx, sink)
+	r.stats.Conflicts = r.fb.conflicts
+	var skip map[uint64]bool
+	if len(r.fb.conflicts) > 0 {
+		if !cfg.ConflictSkip {
+			return r.stats, conflictError(r.fb.conflicts)
+		}
+		skip = r.fb.hit
+	}
+	n, skipped, err := spill.replay(ctx, sink, skip)
+	r.stats.SkippedRows = skipped
 	if err == nil && n != r.stats.Transactions {
 		err = fmt.Errorf("--flashback wrote %d inverse transactions for %d kept ones", n, r.stats.Transactions)
 	}
@@ -406,4 +453,206 @@ func flashbackTable(tm *binlog.TableMap) error {
 		return fmt.Errorf("table %s is a sequence: --flashback does not undo sequence changes; leave it out (--exclude-table)", tm)
 	}
 	return nil
+}
+
+// flashbackState is what a flashback keeps to find rows its window changed that later
+// transactions changed again: one 64-bit hash for each row image (table and primary key, or
+// table and whole row for a table without one), 8 bytes a row however wide it is.
+type flashbackState struct {
+	spill     *spillSink
+	seed      maphash.Seed
+	keys      []uint64 // the window's row hashes; sorted and deduplicated once it has been read
+	after     bool     // reading past the window
+	conflicts []Conflict
+	hit       map[uint64]bool // hashes of the conflicting rows
+	h         maphash.Hash
+	lit       []byte
+}
+
+// Conflict is a row the flashback window changed that a later transaction changed again.
+type Conflict struct {
+	Table string // db.table
+	Key   string // the primary key's columns, or the whole row, as SQL literals
+	Later TxnInfo
+}
+
+func (c Conflict) String() string {
+	s := fmt.Sprintf("%s row %s changed again by the transaction at %s", c.Table, c.Key, c.Later.Start)
+	if !c.Later.Time.IsZero() {
+		s += " committed " + c.Later.Time.Format("2006-01-02 15:04:05 UTC")
+	}
+	if c.Later.GTID != "" {
+		s += " GTID " + c.Later.GTID
+	}
+	return s
+}
+
+// ErrConflict means rows the flashback window changed were changed again later.
+var ErrConflict = errors.New("--flashback: rows the window changed were changed again after it, and undoing them would overwrite those later writes")
+
+// rowKey hashes one row image: the table and its primary key, or every column without one.
+func (fb *flashbackState) rowKey(tm *binlog.TableMap, img []binlog.Value) uint64 {
+	h := &fb.h
+	h.SetSeed(fb.seed)
+	h.WriteString(tm.Schema)
+	h.WriteByte(0)
+	h.WriteString(tm.Table)
+	h.WriteByte(0)
+	cols, all := keyColumns(tm, img)
+	var n [8]byte
+	put := func(i int) {
+		v := &img[i]
+		h.WriteByte(byte(v.Kind))
+		binary.LittleEndian.PutUint64(n[:], v.Uint)
+		h.Write(n[:])
+		binary.LittleEndian.PutUint64(n[:], uint64(len(v.Text)))
+		h.Write(n[:])
+		h.Write(v.Text)
+	}
+	if all {
+		for i := range img {
+			put(i)
+		}
+	} else {
+		for _, i := range cols {
+			put(i)
+		}
+	}
+	return h.Sum64()
+}
+
+// keyColumns is the primary key when the table has one and the image holds it, else all.
+func keyColumns(tm *binlog.TableMap, img []binlog.Value) ([]int, bool) {
+	if len(tm.PrimaryKey) == 0 {
+		return nil, true
+	}
+	for _, k := range tm.PrimaryKey {
+		if k >= len(img) || img[k].Kind == binlog.ValAbsent {
+			return nil, true
+		}
+	}
+	return tm.PrimaryKey, false
+}
+
+// describeKey renders the row's key (or the whole row) for a conflict report.
+func (fb *flashbackState) describeKey(tm *binlog.TableMap, img []binlog.Value) string {
+	cols, all := keyColumns(tm, img)
+	if all {
+		cols = cols[:0]
+		for i := range img {
+			if img[i].Kind != binlog.ValAbsent {
+				cols = append(cols, i)
+			}
+		}
+	}
+	b := append(fb.lit[:0], '(')
+	for j, i := range cols {
+		if j > 0 {
+			b = append(b, ", "...)
+		}
+		b = appendIdent(b, tm.Columns[i].Name)
+		b = append(b, '=')
+		b = appendLiteral(b, &tm.Columns[i], &img[i], 0)
+	}
+	b = append(b, ')')
+	fb.lit = b
+	return truncate(b, 300)
+}
+
+// note records the row hashes of one window row change, and hands them to the spill with its
+// inverse statement.
+func (fb *flashbackState) note(tm *binlog.TableMap, before, after []binlog.Value) {
+	fb.spill.keys = [2]uint64{}
+	if before != nil {
+		fb.spill.keys[0] = fb.rowKey(tm, before)
+		fb.keys = append(fb.keys, fb.spill.keys[0])
+	}
+	if after != nil {
+		fb.spill.keys[1] = fb.rowKey(tm, after)
+		fb.keys = append(fb.keys, fb.spill.keys[1])
+	}
+}
+
+func (fb *flashbackState) inWindow(k uint64) bool {
+	_, ok := slices.BinarySearch(fb.keys, k)
+	return ok
+}
+
+// laterRows checks the rows of a transaction after the window against the window's rows.
+func (r *runner) laterRows(ctx context.Context, ev *binlog.Event) error {
+	rows := ev.Rows
+	tm := rows.Table
+	if !r.cfg.Filter.KeepTable(tm) {
+		return nil
+	}
+	if !tm.HasNames || r.cfg.VerifySchema || r.catalog.versioned(tm) {
+		var err error
+		if tm, err = r.catalog.resolve(ctx, tm); err != nil {
+			return err
+		}
+	}
+	rows.Table = tm
+	if !tm.HasNames {
+		return fmt.Errorf("table %s: %w", tm, ErrNoColumnNames)
+	}
+	fb := r.fb
+	for rows.More() {
+		before, after, err := rows.Next()
+		if err != nil {
+			return err
+		}
+		for _, img := range [][]binlog.Value{before, after} {
+			if img == nil {
+				continue
+			}
+			k := fb.rowKey(tm, img)
+			if !fb.inWindow(k) || fb.hit[k] {
+				continue
+			}
+			fb.hit[k] = true
+			fb.conflicts = append(fb.conflicts, Conflict{Table: tm.Schema + "." + tm.Table, Key: fb.describeKey(tm, img), Later: r.info})
+		}
+	}
+	return nil
+}
+
+// readLater reads the binlogs after the window to their end, for conflicts. The event the
+// window stopped at is the first one after it.
+func (r *runner) readLater(ctx context.Context) error {
+	fb := r.fb
+	slices.Sort(fb.keys)
+	fb.keys = slices.Compact(fb.keys)
+	fb.hit = map[uint64]bool{}
+	fb.after = true
+	if r.stopEv == nil {
+		return nil
+	}
+	r.state = txnNone
+	r.seenBegin = false
+	ev := r.stopEv
+	r.stopEv = nil
+	if _, err := r.event(ctx, ev); err != nil {
+		return &binlog.PosError{Pos: ev.Pos, Err: err}
+	}
+	if err := r.run(ctx); err != nil {
+		return err
+	}
+	if r.state != txnNone && r.state != txnSkipped {
+		return fmt.Errorf("%s: internal error: a transaction after the flashback window was begun", r.info.Start)
+	}
+	return nil
+}
+
+// conflictError lists the conflicting rows (the first 20, and how many more) in one error.
+func conflictError(cs []Conflict) error {
+	var b strings.Builder
+	for i, c := range cs {
+		if i == 20 {
+			fmt.Fprintf(&b, "; and %d more", len(cs)-i)
+			break
+		}
+		b.WriteString("; ")
+		b.WriteString(c.String())
+	}
+	return fmt.Errorf("%w: %d rows%s; nothing was written: end the window before those transactions, or pass --on-conflict skip to undo everything else and leave those rows as they are", ErrConflict, len(cs), b.String())
 }

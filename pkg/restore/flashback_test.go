@@ -79,7 +79,7 @@ func TestSpillReverse(t *testing.T) {
 				want = append(want, c...)
 			}
 			var got callSink
-			n, err := s.replay(ctx, &got)
+			n, _, err := s.replay(ctx, &got, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

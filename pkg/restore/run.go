@@ -63,6 +63,9 @@ type Config struct {
 	// flashback.go); TempDir is where it spills them ("" for the system's).
 	Flashback bool
 	TempDir   string
+	// ConflictSkip leaves out the undo of rows changed again after the window, instead of
+	// refusing the whole flashback.
+	ConflictSkip bool
 }
 
 // Stats counts what Run did.
@@ -77,6 +80,8 @@ type Stats struct {
 	LastEnd                   binlog.Position
 	StoppedAt                 string          // why the replay stopped early, if it did
 	ReadTo                    binlog.Position // end of the last event read: where the binlogs ended, without a stop
+	Conflicts                 []Conflict      // flashback: rows changed again after the window
+	SkippedRows               int64           // flashback: inverse statements left out for them (--on-conflict skip)
 }
 
 // lookahead is implemented by sources that can find a transaction's end before reading it.
@@ -162,6 +167,9 @@ type runner struct {
 	prepared map[string]*spool // prepared XA transactions by XID, until XA COMMIT or ROLLBACK
 	pre      [][]byte          // SETs of Intvar, Rand and User_var events, for the next statement
 	curDB    string            // the target session's default database, "" until pitr sets one
+
+	stopEv *binlog.Event   // the event the window stopped at, if it did
+	fb     *flashbackState // a flashback's conflict check; nil for a replay
 }
 
 func (r *runner) run(ctx context.Context) error {
@@ -187,6 +195,7 @@ func (r *runner) run(ctx context.Context) error {
 			return &binlog.PosError{Pos: ev.Pos, Err: err}
 		}
 		if stop {
+			r.stopEv = ev
 			return nil
 		}
 	}
@@ -316,6 +325,9 @@ func (r *runner) event(ctx context.Context, ev *binlog.Event) (stop bool, err er
 			}
 		}
 		if r.state == txnSkipped {
+			if r.fb != nil && r.fb.after {
+				return false, r.laterRows(ctx, ev)
+			}
 			return false, nil
 		}
 		return false, r.rows(ctx, ev)
@@ -388,6 +400,11 @@ func (r *runner) open(ctx context.Context, ev *binlog.Event) (stop bool, err err
 		commit = ev.GTID.CommitTime
 	}
 	r.info.Time = commit
+	if r.fb != nil && r.fb.after {
+		// Past a flashback's window: read only to find later changes of its rows.
+		r.state = txnSkipped
+		return false, nil
+	}
 	w := r.cfg.Window
 	if !w.StopPos.IsZero() && !r.info.End.IsZero() && w.StopPos.Before(r.info.End) {
 		r.stats.StoppedAt = fmt.Sprintf("stop position %s: the transaction at %s ends at %s", w.StopPos, ev.Pos, r.info.End)
