@@ -104,7 +104,7 @@ func runFind(ctx context.Context, o findOptions, g *globalOptions, args []string
 	}
 	found, findErr := restore.Find(ctx, in, restore.FindOptions{Filter: cfg.Filter, Rows: o.rows, Window: cfg.Window, Log: log, Stopped: &stopped})
 	// What was found before an error is still worth printing: it is all in the log before it.
-	if err := printFindings(stdout, found, o.json); err != nil {
+	if err := printFindings(stdout, found, o.json, args); err != nil {
 		return err
 	}
 	if errors.Is(findErr, restore.ErrFilterMatchesNothing) || errors.Is(findErr, binlog.ErrStartInTxn) {
@@ -122,16 +122,17 @@ func runFind(ctx context.Context, o findOptions, g *globalOptions, args []string
 	return nil
 }
 
-func printFindings(w io.Writer, found []restore.Finding, asJSON bool) error {
+func printFindings(w io.Writer, found []restore.Finding, asJSON bool, binlogs []string) error {
 	if asJSON {
 		type row struct {
 			Start string `json:"start"`
 			End   string `json:"end,omitempty"`
 			restore.Finding
+			Flashback string `json:"flashback,omitempty"`
 		}
 		rows := make([]row, len(found))
 		for i, f := range found {
-			rows[i] = row{Start: f.Start.String(), Finding: f}
+			rows[i] = row{Start: f.Start.String(), Finding: f, Flashback: flashbackCommand(f, binlogs)}
 			if !f.End.IsZero() {
 				rows[i].End = f.End.String()
 			}
@@ -162,7 +163,83 @@ func printFindings(w io.Writer, found []restore.Finding, asJSON bool) error {
 		}
 		out.WriteString(restore.DisplayText(b.String()))
 		out.WriteByte('\n')
+		if c := flashbackCommand(f, binlogs); c != "" {
+			out.WriteString(restore.DisplayText("    undo: " + c))
+			out.WriteByte('\n')
+		}
 	}
 	_, err := io.WriteString(w, out.String())
 	return err
+}
+
+// flashbackCommand is the pitr replay --flashback command that undoes a mass DELETE or UPDATE
+// (exactly that transaction: its start and end), or "" for other findings and for a table whose
+// name -t would read as a glob or that a shell would need more than single quotes for.
+func flashbackCommand(f restore.Finding, binlogs []string) string {
+	if (f.What != "MASS DELETE" && f.What != "MASS UPDATE") || f.End.IsZero() {
+		return ""
+	}
+	db, table, ok := splitQuoted(f.Table)
+	if !ok || strings.ContainsAny(db+table, "*?[]\\.") {
+		return ""
+	}
+	parts := []string{"pitr", "replay", "--flashback", "--start-position", f.Start.String(), "--stop-position", f.End.String(),
+		"-t", shellQuote(db + "." + table)}
+	for _, b := range binlogs {
+		parts = append(parts, shellQuote(b))
+	}
+	return strings.Join(parts, " ")
+}
+
+// splitQuoted splits "`db`.`table`" (backticks doubled inside names) into its names.
+func splitQuoted(s string) (db, table string, ok bool) {
+	var names []string
+	for len(s) > 0 {
+		if s[0] != '`' {
+			return "", "", false
+		}
+		var b strings.Builder
+		i := 1
+		for ; i < len(s); i++ {
+			if s[i] == '`' {
+				if i+1 < len(s) && s[i+1] == '`' {
+					b.WriteByte('`')
+					i++
+					continue
+				}
+				break
+			}
+			b.WriteByte(s[i])
+		}
+		if i >= len(s) {
+			return "", "", false
+		}
+		names = append(names, b.String())
+		s = s[i+1:]
+		if len(s) > 0 {
+			if s[0] != '.' {
+				return "", "", false
+			}
+			s = s[1:]
+		}
+	}
+	if len(names) != 2 {
+		return "", "", false
+	}
+	return names[0], names[1], true
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but plain path characters.
+func shellQuote(s string) string {
+	plain := s != ""
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_./:,+=@%", c)) {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -216,7 +216,13 @@ func masterPos(t testing.TB, db *sql.DB) string {
 // fixture is refused before anything is printed.
 func TestFlashbackFixture(t *testing.T) {
 	window := []string{"replay", "--flashback", "--start-position", "mysql-bin.000002:1507", "--stop-position", "mysql-bin.000003:795"}
+	// Two rows of the window are changed again in the binlogs after it.
 	res := runPitr(t, append(window, fixture("dml")...)...)
+	wantFailure(t, res, 1, "2 rows; shop.order_items row (`order_id`=1, `sku`='B-2') changed again by the transaction at mysql-bin.000003:1258 committed 2024-01-01 00:07:00 UTC GTID 0-1-13; crm.customers row (`id`=3) changed again by the transaction at mysql-bin.000004:587 committed 2024-01-01 00:10:00 UTC GTID 0-1-16")
+	if strings.Contains(res.stdout, "BEGIN") || strings.Contains(res.stdout, "SET ") {
+		t.Errorf("a refused flashback printed:\n%s", res.stdout)
+	}
+	res = runPitr(t, append(append(window, "--on-conflict", "skip"), fixture("dml")...)...)
 	if res.code != 0 {
 		t.Fatalf("exit %d: %s", res.code, res.stderr)
 	}
@@ -234,14 +240,47 @@ func TestFlashbackFixture(t *testing.T) {
 		"-- undoes mysql-bin.000003:342-795 committed 2024-01-01 00:05:00 UTC GTID 0-1-10 server 1\nBEGIN;\nUPDATE `shop`.`orders` SET `total`=99.99,",
 		// The update is undone before the insert of the same transaction, rows last to first.
 		"UPDATE `crm`.`customers` SET `email`=NULL WHERE `id`<=>2 AND `name`<=>CAST('Bob' AS BINARY) AND `email`<=>CAST('bob@example.com' AS BINARY) LIMIT 1;\nDELETE FROM `shop`.`orders` WHERE `id`<=>2 AND",
-		"DELETE FROM `crm`.`customers` WHERE `id`<=>3 AND `name`<=>CAST('Cé' AS BINARY) AND `email`<=>CAST('ce@example.com' AS BINARY) LIMIT 1;\nDELETE FROM `crm`.`customers` WHERE `id`<=>2",
-		"COMMIT; -- 3 rows (0 inserted, 0 updated, 3 deleted)\n",
+		"DELETE FROM `shop`.`audit` WHERE `msg`<=>CAST('order 1' AS BINARY) LIMIT 1;\nDELETE FROM `shop`.`order_items` WHERE `order_id`<=>1 AND `sku`<=>CAST('A-1' AS BINARY)",
+		"BEGIN;\nDELETE FROM `crm`.`customers` WHERE `id`<=>2",
+		"COMMIT; -- 2 rows (0 inserted, 0 updated, 2 deleted)\n",
 	} {
 		if !strings.Contains(res.stdout, w) {
 			t.Errorf("output lacks %q:\n%s", w, res.stdout)
 		}
 	}
+	for _, no := range []string{"'B-2'", "`id`<=>3"} {
+		if strings.Contains(res.stdout, no) {
+			t.Errorf("the undo of a row changed again later (%s) is not left out:\n%s", no, res.stdout)
+		}
+	}
+	if !strings.Contains(res.stderr, "conflicting_rows_left=2 inverse_statements_left_out=2") {
+		t.Errorf("stderr does not count the rows left: %s", res.stderr)
+	}
 	checkWholeTransactions(t, res.stdout)
+
+	// Each command pitr find prints for a mass DELETE or UPDATE runs as printed and undoes
+	// exactly that transaction.
+	find := runPitr(t, append([]string{"find", "--rows", "1"}, fixture("dml")...)...)
+	var cmds int
+	lines := strings.Split(find.stdout, "\n")
+	for i, l := range lines {
+		c, ok := strings.CutPrefix(l, "    undo: pitr ")
+		if !ok {
+			continue
+		}
+		cmds++
+		span := strings.Fields(lines[i-1])[0]
+		res := runPitr(t, strings.Fields(c)...)
+		if res.code != 0 {
+			t.Fatalf("%s: exit %d: %s", c, res.code, res.stderr)
+		}
+		if n := strings.Count(res.stdout, "\n-- undoes "); n != 1 || !strings.Contains(res.stdout, "\n-- undoes "+span+" ") {
+			t.Errorf("%s: want one inverse transaction, of %s:\n%s", c, span, res.stdout)
+		}
+	}
+	if cmds != 2 {
+		t.Errorf("find printed %d flashback commands, want 2:\n%s", cmds, find.stdout)
+	}
 
 	res = runPitr(t, append(window, fixture("minimal_image")...)...)
 	line := wantFailure(t, res, 1, "mysql-bin.000002:3181: table crm.customers: the before image of this UPDATE leaves out column `name`", "binlog_row_image=MINIMAL")
