@@ -35,7 +35,7 @@ func BenchmarkFlashbackMassDelete(b *testing.B) {
 		db := fmt.Sprintf("fb%d", rows)
 		mustScript(b, s, fmt.Sprintf(`CREATE DATABASE %[1]s;
 CREATE TABLE %[1]s.t (id INT PRIMARY KEY, a BIGINT UNSIGNED, b VARCHAR(40), c DATETIME(6), d DECIMAL(12,2));
-INSERT INTO %[1]s.t SELECT seq, seq * 7919, CONCAT('row ', seq, ' é'), '2026-11-29' + INTERVAL seq SECOND, seq / 100 FROM seq_1_to_%[2]d;`, db, rows))
+INSERT INTO %[1]s.t SELECT seq, seq * 7919, CONCAT('row ', seq, ' é'), '2026-11-29' + INTERVAL seq SECOND, seq / 100 FROM %[1]s.seq_1_to_%[2]d;`, db, rows))
 		start := masterPos(b, s.DB)
 		mustScript(b, s, "DELETE FROM "+db+".t")
 		stop := masterPos(b, s.DB)
