@@ -118,6 +118,12 @@ func runApply(ctx context.Context, o replayOptions, g *globalOptions, args []str
 		}
 		ck = &restore.Checkpoint{DB: db, Table: tbl}
 	}
+	if o.flashback {
+		// The undo is one target transaction, all or nothing: a checkpoint would mark a
+		// position in a window applied backwards, and a rerun after a failure starts over.
+		ck = nil
+		cfg.FlashbackOneTransaction = true
+	}
 	if a.retries < 0 {
 		return usagef(fmt.Errorf("--retries %d: must be at least 0", a.retries))
 	}

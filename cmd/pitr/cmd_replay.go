@@ -187,8 +187,6 @@ func (o replayOptions) flashbackFlags() error {
 		return usagef(errors.New("--flashback undoes a window on the live tables: --with-backup-data rebuilds them from a backup instead"))
 	case o.onConflict != "refuse" && o.onConflict != "skip":
 		return usagef(fmt.Errorf("--on-conflict %q: want refuse or skip", o.onConflict))
-	case o.apply.enabled():
-		return usagef(errors.New("--flashback with --target is not built yet: print the SQL (-o FILE), review it and pipe it into the server"))
 	}
 	return nil
 }

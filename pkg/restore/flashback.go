@@ -158,7 +158,19 @@ func (s *spillSink) Close() error { return s.f.Close() }
 // statement that touches such a row is left out, and its other image joins skip: an earlier
 // change of the same row, undone later, would otherwise look for a state the row never gets
 // back to. skipped counts the statements left out.
-func (s *spillSink) replay(ctx context.Context, sink Sink, skip map[uint64]bool) (n, skipped int64, err error) {
+//
+// With one, the whole undo is one sink transaction: Begin with the newest transaction's info,
+// Commit once at the end with the sum of all (--target: all or nothing).
+func (s *spillSink) replay(ctx context.Context, sink Sink, skip map[uint64]bool, one bool) (n, skipped int64, err error) {
+	begun := false
+	defer func() {
+		if err != nil && begun {
+			if rbErr := sink.Rollback(ctx); rbErr != nil {
+				err = errors.Join(err, rbErr)
+			}
+		}
+	}()
+	var total TxnSummary
 	if err := s.flush(); err != nil {
 		return 0, 0, err
 	}
@@ -174,6 +186,12 @@ func (s *spillSink) replay(ctx context.Context, sink Sink, skip map[uint64]bool)
 		if err == io.EOF {
 			if open {
 				return n, skipped, errors.New("--flashback temporary file: a transaction without its start")
+			}
+			if one && begun {
+				if err := sink.Commit(ctx, total); err != nil {
+					return n, skipped, err
+				}
+				begun = false
 			}
 			return n, skipped, nil
 		}
@@ -197,10 +215,14 @@ func (s *spillSink) replay(ctx context.Context, sink Sink, skip map[uint64]bool)
 				info.End = sum.End
 			}
 			info.Undo = true
+			open = true
+			if one && begun {
+				continue
+			}
 			if err := sink.Begin(ctx, info); err != nil {
 				return n, skipped, err
 			}
-			open = true
+			begun = true
 		case spillStmt:
 			if !open {
 				return n, skipped, errors.New("--flashback temporary file: a statement outside a transaction")
@@ -235,10 +257,18 @@ func (s *spillSink) replay(ctx context.Context, sink Sink, skip map[uint64]bool)
 				return n, skipped, errors.New("--flashback temporary file: a transaction without its end")
 			}
 			open = false
+			n++
+			if one {
+				total.End = cur.End
+				total.Inserts += cur.Inserts
+				total.Updates += cur.Updates
+				total.Deletes += cur.Deletes
+				continue
+			}
 			if err := sink.Commit(ctx, cur); err != nil {
 				return n, skipped, err
 			}
-			n++
+			begun = false
 		default:
 			return n, skipped, fmt.Errorf("--flashback temporary file: record kind %q", kind)
 		}
@@ -424,7 +454,7 @@ func runFlashback(ctx context.Context, src binlog.Source, sink Sink, cfg Config)
 		}
 		skip = r.fb.hit
 	}
-	n, skipped, err := spill.replay(ctx, sink, skip)
+	n, skipped, err := spill.replay(ctx, sink, skip, cfg.FlashbackOneTransaction)
 	r.stats.SkippedRows = skipped
 	if err == nil && n != r.stats.Transactions {
 		err = fmt.Errorf("--flashback wrote %d inverse transactions for %d kept ones", n, r.stats.Transactions)

@@ -79,7 +79,7 @@ func TestSpillReverse(t *testing.T) {
 				want = append(want, c...)
 			}
 			var got callSink
-			n, _, err := s.replay(ctx, &got, nil)
+			n, _, err := s.replay(ctx, &got, nil, false)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -66,6 +66,9 @@ type Config struct {
 	// ConflictSkip leaves out the undo of rows changed again after the window, instead of
 	// refusing the whole flashback.
 	ConflictSkip bool
+	// FlashbackOneTransaction hands the sink the whole undo as one transaction (--target:
+	// the target is undone all or nothing).
+	FlashbackOneTransaction bool
 }
 
 // Stats counts what Run did.
