@@ -495,6 +495,7 @@ type flashbackState struct {
 	after     bool     // reading past the window
 	conflicts []Conflict
 	hit       map[uint64]bool // hashes of the conflicting rows
+	tables    map[string]bool // db.table of every table the window changed
 	h         maphash.Hash
 	lit       []byte
 }
@@ -592,6 +593,12 @@ func (fb *flashbackState) describeKey(tm *binlog.TableMap, img []binlog.Value) s
 // note records the row hashes of one window row change, and hands them to the spill with its
 // inverse statement.
 func (fb *flashbackState) note(tm *binlog.TableMap, before, after []binlog.Value) {
+	if fb.tables == nil {
+		fb.tables = map[string]bool{}
+	}
+	if name := tm.Schema + "." + tm.Table; !fb.tables[name] {
+		fb.tables[name] = true
+	}
 	fb.spill.keys = [2]uint64{}
 	if before != nil {
 		fb.spill.keys[0] = fb.rowKey(tm, before)
@@ -612,7 +619,8 @@ func (fb *flashbackState) inWindow(k uint64) bool {
 func (r *runner) laterRows(ctx context.Context, ev *binlog.Event) error {
 	rows := ev.Rows
 	tm := rows.Table
-	if !r.cfg.Filter.KeepTable(tm) {
+	// Only the tables the window changed: others may lack the column names a key needs.
+	if !r.cfg.Filter.KeepTable(tm) || !r.fb.tables[tm.Schema+"."+tm.Table] {
 		return nil
 	}
 	if !tm.HasNames || r.cfg.VerifySchema || r.catalog.versioned(tm) {

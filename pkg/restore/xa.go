@@ -121,6 +121,11 @@ func xaID(q []byte, verb string) []byte {
 // xaStart spools the XA transaction that starts here: nothing of it reaches the target before
 // its XA COMMIT.
 func (r *runner) xaStart() error {
+	if r.cfg.Flashback {
+		// Its rows reach the sink at XA COMMIT, in another order than the spill reverses.
+		return fmt.Errorf("%w: the transaction at %s is an XA transaction, which --flashback does not undo; end the window before it (--stop-position %s) or start it after it",
+			ErrFlashbackStatement, r.info.Start, r.info.Start)
+	}
 	sp, err := newSpool()
 	if err != nil {
 		return err
