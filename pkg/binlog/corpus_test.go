@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -53,9 +54,6 @@ var corpusFailures = map[string]struct {
 	// NEGATIVE in MANIFEST.md: cut short on purpose.
 	"rust_mysql_common/binlog_truncated_event.000001":           {4, ErrTruncated, "magic plus 10 bytes of an event header"},
 	"rust_mysql_common/binlog_truncated_prev_gtid_event.000001": {120, ErrTruncated, "the Previous_gtids event after the FDE is cut short"},
-	// Real logs pitr cannot replay faithfully, so it stops with ErrUnsupported.
-	"rust_mysql_common/json.binlog.000001": {3750, ErrUnsupported,
-		"binlog_row_value_options=PARTIAL_JSON: PARTIAL_UPDATE_ROWS_EVENT holds JSON diffs, not after images"},
 	// A 5.2 development tree that numbers its events unlike any release (its format event gives
 	// type 16, XID elsewhere, a 6-byte post-header; its type 20, pre-GA Write_rows elsewhere, is
 	// an XID), so every event would be misread. Upstream skips an "XID" it cannot parse in _r.
@@ -471,6 +469,30 @@ var corpusChecks = map[string]func(t *testing.T, res corpusResult){
 		}
 		if got := float32s(res.rowValues[1].after[1].Text); fmt.Sprint(got) != "[1 -1 0]" {
 			t.Errorf("vector %v, want [1 -1 0]", got)
+		}
+	},
+	// binlog_row_value_options=PARTIAL_JSON with MINIMAL images: six rows inserted, updated in
+	// full (UPDATE_ROWS_EVENT), then JSON_SET(j, '$.age', age+1) on each, which MySQL logs as
+	// PARTIAL_UPDATE_ROWS_EVENT with a one-diff REPLACE of $.age.
+	"rust_mysql_common/json.binlog.000001": func(t *testing.T, res corpusResult) {
+		wantRows(t, res, 18)
+		if res.rowsEvents[Update] != 2 || res.rowsEvents[Insert] != 4 {
+			t.Errorf("rows events %v", res.rowsEvents)
+		}
+		wantVal(t, res.rowValues[6].after, 1, ValJSON, `{"age": 25, "data": "xxxxxxxxxx", "name": "Joe"}`)
+		for i, age := range []string{"26", "34", "42", "26", "34", "42"} {
+			r := res.rowValues[12+i]
+			wantVal(t, r.before, 0, ValInt, strconv.Itoa(i+1))
+			wantVal(t, r.before, 1, ValAbsent, "")
+			wantVal(t, r.after, 0, ValAbsent, "")
+			wantVal(t, r.after, 3, ValInt, age)
+			if r.after[1].Kind != ValJSONDiff {
+				t.Fatalf("row %d: JSON column is %v, want a diff", 12+i, r.after[1].Kind)
+			}
+			op, path, val, rest, ok := NextJSONDiff([]byte(r.after[1].Text))
+			if !ok || op != JSONReplace || string(path) != "$.age" || string(val) != age || len(rest) != 0 {
+				t.Errorf("row %d: diff %v %q %q, %d bytes after; want replace $.age %s", 12+i, op, path, val, len(rest), age)
+			}
 		}
 	},
 	"rust_mysql_common/json-opaque.binlog": func(t *testing.T, res corpusResult) {

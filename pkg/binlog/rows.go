@@ -48,6 +48,7 @@ type Rows struct {
 	before  []Value
 	after   []Value
 	pre     *predecoded // rows decoded ahead by a Prefetcher, nil otherwise
+	partial bool        // PARTIAL_UPDATE_ROWS_EVENT: after images start with value options
 }
 
 // Value is one decoded cell.
@@ -80,6 +81,11 @@ const (
 	ValJSON                      // Text: JSON text
 	ValGeometry                  // Text: SRID + WKB bytes
 	ValVector                    // Text: float32 little-endian bytes
+	// ValJSONDiff is a JSON column of a partial update's after image (PARTIAL_UPDATE_ROWS_EVENT,
+	// binlog_row_value_options=PARTIAL_JSON): not the document but the changes to make to the
+	// before image's one, in order. Only the after image of an Update holds it. Text is an
+	// encoding that NextJSONDiff reads.
+	ValJSONDiff
 )
 
 func (d *decoder) rows(t replication.EventType, body []byte, f *format) (*Rows, error) {
@@ -94,9 +100,7 @@ func (d *decoder) rows(t replication.EventType, body []byte, f *format) (*Rows, 
 	default:
 		r.Kind = Delete
 	}
-	if t == replication.PARTIAL_UPDATE_ROWS_EVENT {
-		return nil, fmt.Errorf("%w: partial JSON update rows event (binlog_row_value_options=PARTIAL_JSON)", ErrUnsupported)
-	}
+	r.partial = t == replication.PARTIAL_UPDATE_ROWS_EVENT
 	idSize := 6
 	switch f.postHeaderLen(t) {
 	case 6:
@@ -125,7 +129,7 @@ func (d *decoder) rows(t replication.EventType, body []byte, f *format) (*Rows, 
 	p += idSize
 	r.Flags = binary.LittleEndian.Uint16(body[p:])
 	p += 2
-	if t >= replication.WRITE_ROWS_EVENTv2 && t <= replication.DELETE_ROWS_EVENTv2 {
+	if t >= replication.WRITE_ROWS_EVENTv2 && t <= replication.DELETE_ROWS_EVENTv2 || r.partial {
 		if err := need(2); err != nil {
 			return nil, err
 		}
@@ -211,23 +215,64 @@ func (r *Rows) next() (before, after []Value, err error) {
 	r.scratch = r.scratch[:0]
 	switch r.Kind {
 	case Insert:
-		err = r.image(r.after, r.Present1)
+		err = r.image(r.after, r.Present1, nil)
 		return nil, r.after, err
 	case Delete:
-		err = r.image(r.before, r.Present1)
+		err = r.image(r.before, r.Present1, nil)
 		return r.before, nil, err
 	default:
-		if err = r.image(r.before, r.Present1); err != nil {
+		if err = r.image(r.before, r.Present1, nil); err != nil {
 			return nil, nil, err
 		}
-		err = r.image(r.after, r.Present2)
+		var partial []byte
+		if r.partial {
+			if partial, err = r.valueOptions(); err != nil {
+				return nil, nil, err
+			}
+		}
+		err = r.image(r.after, r.Present2, partial)
 		return r.before, r.after, err
 	}
 }
 
+// valueOptions reads what a PARTIAL_UPDATE_ROWS_EVENT writes before each after image
+// (Rows_log_event::write_row() in sql/log_event.cc): binlog_row_value_options as a packed
+// integer and, when PARTIAL_JSON is set in it, a bitmap with one bit per JSON column of the
+// table, present in the image or not, that says which of them hold diffs. It returns the bitmap,
+// nil when no column is partial.
+func (r *Rows) valueOptions() ([]byte, error) {
+	opts, _, n := mysql.LengthEncodedInt(r.data)
+	if n == 0 || n > len(r.data) {
+		return nil, fmt.Errorf("%w: partial update row of %s: value options cut short", ErrCorrupt, r.Table)
+	}
+	r.data = r.data[n:]
+	const partialJSON = 1
+	if opts&^partialJSON != 0 {
+		return nil, fmt.Errorf("%w: partial update row of %s: value options %#x", ErrUnsupported, r.Table, opts)
+	}
+	if opts&partialJSON == 0 {
+		return nil, nil
+	}
+	nj := 0
+	for i := range r.Table.Columns {
+		if r.Table.Columns[i].Type == mysql.MYSQL_TYPE_JSON {
+			nj++
+		}
+	}
+	nb := (nj + 7) / 8
+	if len(r.data) < nb {
+		return nil, fmt.Errorf("%w: partial update row of %s: partial JSON bitmap cut short", ErrCorrupt, r.Table)
+	}
+	bm := r.data[:nb]
+	r.data = r.data[nb:]
+	return bm, nil
+}
+
 func bit(bm []byte, i int) bool { return bm[i>>3]&(1<<(uint(i)&7)) != 0 }
 
-func (r *Rows) image(vals []Value, present []byte) error {
+// image decodes one row image. partial, when not nil, flags the JSON columns (counted among the
+// table's JSON columns only) whose value is a diff vector rather than a document.
+func (r *Rows) image(vals []Value, present, partial []byte) error {
 	cols := r.Table.Columns
 	np := 0
 	for i := range cols {
@@ -241,8 +286,13 @@ func (r *Rows) image(vals []Value, present []byte) error {
 	}
 	nulls := r.data[:nb]
 	data := r.data[nb:]
-	k := 0
+	k, nj := 0, 0
 	for i := range cols {
+		isDiff := false
+		if partial != nil && cols[i].Type == mysql.MYSQL_TYPE_JSON {
+			isDiff = bit(partial, nj)
+			nj++
+		}
 		if !bit(present, i) {
 			vals[i] = Value{Kind: ValAbsent}
 			continue
@@ -253,7 +303,14 @@ func (r *Rows) image(vals []Value, present []byte) error {
 			vals[i] = Value{Kind: ValNull}
 			continue
 		}
-		v, n, err := r.value(&cols[i], data)
+		var v Value
+		var n int
+		var err error
+		if isDiff {
+			v, n, err = r.jsonDiffs(&cols[i], data)
+		} else {
+			v, n, err = r.value(&cols[i], data)
+		}
 		if err != nil {
 			name := cols[i].Name
 			if name == "" {

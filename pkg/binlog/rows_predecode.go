@@ -86,7 +86,7 @@ func (p *predecoded) row() (before, after []Value, err error) {
 // which the next row reuses, rather than bytes of the event itself.
 func (k ValueKind) inScratch() bool {
 	switch k {
-	case ValInt, ValFloat, ValDecimal, ValTemporal, ValYear, ValJSON:
+	case ValInt, ValFloat, ValDecimal, ValTemporal, ValYear, ValJSON, ValJSONDiff:
 		return true
 	}
 	return false

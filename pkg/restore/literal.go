@@ -99,6 +99,8 @@ func appendLiteral(dst []byte, c *binlog.Column, v *binlog.Value, mode litMode) 
 			return append(dst, " AS JSON)"...)
 		}
 		return appendQuoted(dst, v.Text)
+	case binlog.ValJSONDiff:
+		return appendJSONDiff(dst, c, v.Text)
 	}
 	// ValAbsent never reaches here: callers skip absent columns.
 	return append(dst, "NULL"...)
