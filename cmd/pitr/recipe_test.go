@@ -70,7 +70,7 @@ var (
 // engineer would, on MariaDB 10.11's default binlog_row_metadata=NO_LOG: the binlog has no
 // column names, the dump's CREATE TABLE statements name them (no --schema). The dump holds an
 // euckr table (member_kr, Korean text) and a table with a foreign key (orders → customers, with
-// JSON, DATETIME(3), DECIMAL and Korean text); after it come writes and an ALTER, then DROP
+// JSON, DATETIME(3), DECIMAL, Korean text and a utf16 column holding a surrogate pair); after it come writes and an ALTER, then DROP
 // TABLE orders and a DELETE of every member_kr row. Into a server restored from the dump, and
 // into an empty one with --with-backup-data, both tables must come back byte-identical to the
 // moment before their mistake. The only word not taken from the README is the position find
@@ -93,11 +93,11 @@ func incidentRecipe(t *testing.T, format string) {
 	mustScript(t, src, `CREATE DATABASE shop;
 CREATE TABLE shop.customers (id INT PRIMARY KEY, name VARCHAR(50) NOT NULL);
 CREATE TABLE shop.orders (id INT PRIMARY KEY AUTO_INCREMENT, customer INT NOT NULL, doc JSON, at DATETIME(3) NOT NULL,
-  note VARCHAR(100), total DECIMAL(10,2), CONSTRAINT fk_customer FOREIGN KEY (customer) REFERENCES shop.customers (id));
+  note VARCHAR(100), total DECIMAL(10,2), memo VARCHAR(40) CHARACTER SET utf16, CONSTRAINT fk_customer FOREIGN KEY (customer) REFERENCES shop.customers (id));
 CREATE TABLE shop.member_kr (id INT PRIMARY KEY, name VARCHAR(30) NOT NULL, city VARCHAR(30), joined DATE, points INT UNSIGNED) DEFAULT CHARSET=euckr;
 INSERT INTO shop.customers VALUES (1, '김민수'), (2, 'Ann');
-INSERT INTO shop.orders (customer, doc, at, note, total) VALUES (1, '{"items": ["사과", 2]}', '2026-11-29 01:00:00.123', '첫 주문', 10.50),
-  (2, NULL, '2026-11-29 01:01:00.5', 'second', 99.99);
+INSERT INTO shop.orders (customer, doc, at, note, total, memo) VALUES (1, '{"items": ["사과", 2]}', '2026-11-29 01:00:00.123', '첫 주문', 10.50, '메모 𝄞'),
+  (2, NULL, '2026-11-29 01:01:00.5', 'second', 99.99, 'ASCII in utf16');
 INSERT INTO shop.member_kr SELECT seq, CONCAT('회원', seq), IF(seq % 2, '서울', '부산'), '2026-01-01' + INTERVAL seq DAY, 4000000000 + seq FROM shop.seq_1_to_150;`)
 	dump, err := exec.Command("mariadb-dump", "--no-defaults", "-uroot", "--socket="+src.Socket,
 		"--single-transaction", "--master-data=2", "--gtid", "--databases", "shop").Output()
@@ -107,9 +107,9 @@ INSERT INTO shop.member_kr SELECT seq, CONCAT('회원', seq), IF(seq % 2, '서�
 	dumpOrdersSum, dumpOrders := tableRows(t, src.DB, "shop.orders")
 	dumpMemberSum, dumpMember := tableRows(t, src.DB, "shop.member_kr")
 	mustScript(t, src, `INSERT INTO shop.customers VALUES (3, '이영희');
-INSERT INTO shop.orders (customer, doc, at, note, total) VALUES (3, '{"gift": true}', '2026-11-29 02:00:00.001', '선물', 5.00);
+INSERT INTO shop.orders (customer, doc, at, note, total, memo) VALUES (3, '{"gift": true}', '2026-11-29 02:00:00.001', '선물', 5.00, '🎁 선물');
 ALTER TABLE shop.orders ADD COLUMN status ENUM('new','paid','sent') NOT NULL DEFAULT 'new' AFTER note;
-UPDATE shop.orders SET status = 'paid', note = CONCAT(note, ' ✓') WHERE id <= 2;
+UPDATE shop.orders SET status = 'paid', note = CONCAT(note, ' ✓'), memo = CONCAT(memo, ' ✓') WHERE id <= 2;
 INSERT INTO shop.orders (customer, doc, at, note, status, total) VALUES (1, JSON_OBJECT('k', '값'), '2026-11-29 02:30:00.999', NULL, 'sent', 0.01);
 UPDATE shop.member_kr SET city = '대구' WHERE id IN (3, 4);
 DELETE FROM shop.member_kr WHERE id = 150;
