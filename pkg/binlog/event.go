@@ -362,6 +362,11 @@ func (d *decoder) decode(ev *Event, raw []byte, f *format) (err error) {
 	default:
 		ev.Kind = KindOther
 		if _, known := knownOther[t]; !known && ev.Header.Flags&replication.LOG_EVENT_IGNORABLE_F == 0 {
+			if f != nil && !f.checksum {
+				// Without a checksum a new event type cannot be told from a flipped type byte,
+				// and a skipped transaction would pass either one by.
+				return fmt.Errorf("%w: event type code %d unknown, not marked ignorable, and the file has no checksums (binlog_checksum=NONE)", ErrCorrupt, byte(t))
+			}
 			ev.Kind = KindUnknown
 		}
 	}

@@ -80,6 +80,9 @@ type fileReader struct {
 	fmt  *format
 
 	warnedCRC bool // the warning that the file has no checksums was given
+	// relay: a second format event (a relay log's copy of the source's) was read; the events
+	// after it carry the source server's positions, not this file's.
+	relay bool
 
 	stream bool      // read once, forward only (a pipe, stdin, a compressed archive)
 	unzip  io.Closer // the decompressor of a compressed archive
@@ -227,6 +230,16 @@ func (fr *fileReader) next() (Header, []byte, error) {
 				ErrTruncated, h.Type, size, fr.available())}
 		}
 		return h, nil, &PosError{Pos: fr.pos(), Err: err}
+	}
+	// A server writes each event's end position into its header (log_pos). In a file without
+	// checksums a mismatch is the only sign of a flipped length or position byte (with them,
+	// the checksum names it). Zero is what artificial events carry.
+	if h.Type == replication.FORMAT_DESCRIPTION_EVENT && fr.off != 4 {
+		fr.relay = true
+	}
+	if end := uint32(fr.off + int64(size)); fr.fmt != nil && !fr.fmt.checksum && !fr.relay && h.LogPos != 0 && h.LogPos != end {
+		return h, nil, &PosError{Pos: fr.pos(), Err: fmt.Errorf("%w: %s event of %d bytes ends at %d, its header says %d",
+			ErrCorrupt, h.Type, size, end, h.LogPos)}
 	}
 	fr.off += int64(size)
 	return h, raw, nil

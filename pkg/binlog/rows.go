@@ -300,6 +300,15 @@ func (r *Rows) image(vals []Value, present, partial []byte) error {
 		isNull := bit(nulls, k)
 		k++
 		if isNull {
+			if !cols[i].Nullable {
+				// The table map says the column is NOT NULL; without a checksum a flipped
+				// null bit or column bitmap shows only here.
+				name := cols[i].Name
+				if name == "" {
+					name = "#" + strconv.Itoa(i+1)
+				}
+				return fmt.Errorf("%w: row image of %s: NULL in NOT NULL column %s", ErrCorrupt, r.Table, name)
+			}
 			vals[i] = Value{Kind: ValNull}
 			continue
 		}
@@ -452,6 +461,11 @@ func (r *Rows) value(c *Column, data []byte) (Value, int, error) {
 		b, n, err := lenPrefixed(c.lenBytes)
 		if err != nil {
 			return Value{}, 0, err
+		}
+		if c.maxLen > 0 && len(b) > c.maxLen {
+			// The table map's length is the column's in bytes: a longer value is a flipped
+			// length byte that happened to fit in the event.
+			return Value{}, 0, fmt.Errorf("%w: %d bytes in a column of at most %d", ErrCorrupt, len(b), c.maxLen)
 		}
 		k := ValString
 		if c.Collation == 63 {

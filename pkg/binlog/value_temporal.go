@@ -90,12 +90,36 @@ func appendPackedTime(dst []byte, packed int64, fsp int) ([]byte, error) {
 	if frac > 999999 {
 		return dst, fmt.Errorf("fraction %d out of range: %w", frac, errBadValue)
 	}
+	if err := checkClock(int((hms>>12)%(1<<10)), int((hms>>6)%(1<<6)), int(hms%(1<<6)), tmMaxTimeHour); err != nil {
+		return dst, err
+	}
 	dst = appendZeroPad(dst, uint64((hms>>12)%(1<<10)), 2)
 	dst = append(dst, ':')
 	dst = append2Digits(dst, int((hms>>6)%(1<<6)))
 	dst = append(dst, ':')
 	dst = append2Digits(dst, int(hms%(1<<6)))
 	return appendFraction(dst, uint32(frac), fsp), nil
+}
+
+// tmMaxTimeHour is TIME's largest hour (TIME_MAX_HOUR): no server stores beyond 838:59:59.
+const tmMaxTimeHour = 838
+
+// checkClock refuses clock fields no server stores: the packed and decimal encodings have room
+// for hour 31 (DATETIME) or 1023 (TIME) and minute or second 63, so without a checksum a flipped
+// bit there is caught only here.
+func checkClock(hour, minute, second, maxHour int) error {
+	if hour > maxHour || minute > 59 || second > 59 {
+		return fmt.Errorf("clock %d:%d:%d out of range: %w", hour, minute, second, errBadValue)
+	}
+	return nil
+}
+
+// checkDate refuses a month or day no server stores (zero ones are valid: zero dates).
+func checkDate(month, day int) error {
+	if month > 12 || day > 31 {
+		return fmt.Errorf("month %d day %d out of range: %w", month, day, errBadValue)
+	}
+	return nil
 }
 
 // appendDatetime2 renders a DATETIME2 cell: my_datetime_packed_from_binary(), then
@@ -130,8 +154,8 @@ func appendDatetime2(dst, data []byte, fsp int) ([]byte, int, error) {
 
 // appendPackedDatetime prints a packed DATETIME longlong ((year*13+month)<<22 | day<<17 |
 // hour<<12 | minute<<6 | second)<<24 + microseconds. No server writes a negative one, and the
-// text has no place for a sign or a fifth year digit, so those are errors; other out-of-range
-// fields are printed as they are (the server would too).
+// text has no place for a sign or a fifth year digit, so those are errors, and so
+// are clock fields past their range (checkClock).
 func appendPackedDatetime(dst []byte, packed int64, fsp int, dateOnly bool) ([]byte, error) {
 	if packed < 0 {
 		return dst, fmt.Errorf("negative packed value: %w", errBadValue)
@@ -147,6 +171,11 @@ func appendPackedDatetime(dst []byte, packed int64, fsp int, dateOnly bool) ([]b
 	year := ym / 13
 	if year > 9999 {
 		return dst, fmt.Errorf("year %d out of range: %w", year, errBadValue)
+	}
+	if !dateOnly {
+		if err := checkClock(int(hms>>12), int((hms>>6)%(1<<6)), int(hms%(1<<6)), 23); err != nil {
+			return dst, err
+		}
 	}
 	dst = appendYMD(dst, year, int(ym%13), int(ymd%(1<<5)))
 	if dateOnly {
@@ -235,6 +264,12 @@ func appendDatetime(dst, data []byte) ([]byte, int, error) {
 	if ymd/10000 > 9999 {
 		return dst, 0, fmt.Errorf("datetime: %d out of range: %w", v, errBadValue)
 	}
+	if err := checkDate(int(ymd/100%100), int(ymd%100)); err != nil {
+		return dst, 0, fmt.Errorf("datetime: %w", err)
+	}
+	if err := checkClock(int(hms/10000), int(hms/100%100), int(hms%100), 23); err != nil {
+		return dst, 0, fmt.Errorf("datetime: %w", err)
+	}
 	dst = appendYMD(dst, int64(ymd/10000), int(ymd/100%100), int(ymd%100))
 	dst = append(dst, ' ')
 	return appendClock(dst, int(hms/10000), int(hms/100%100), int(hms%100)), 8, nil
@@ -247,6 +282,9 @@ func appendTime(dst, data []byte) ([]byte, int, error) {
 		return dst, 0, fmt.Errorf("time: %d of 3 bytes: %w", len(data), errShortValue)
 	}
 	v := int32(uint32(data[0])<<8|uint32(data[1])<<16|uint32(data[2])<<24) >> 8
+	if err := checkClock(int(abs(v)/10000), int(abs(v)/100%100), int(abs(v)%100), tmMaxTimeHour); err != nil {
+		return dst, 0, fmt.Errorf("time: %w", err)
+	}
 	if v < 0 {
 		dst = append(dst, '-')
 		v = -v
@@ -267,6 +305,9 @@ func appendDate(dst, data []byte) ([]byte, int, error) {
 	v := uint32(data[0]) | uint32(data[1])<<8 | uint32(data[2])<<16
 	if v>>9 > 9999 {
 		return dst, 0, fmt.Errorf("date: year %d out of range: %w", v>>9, errBadValue)
+	}
+	if err := checkDate(int(v>>5&15), int(v&31)); err != nil {
+		return dst, 0, fmt.Errorf("date: %w", err)
 	}
 	return appendYMD(dst, int64(v>>9), int(v>>5&15), int(v&31)), 3, nil
 }
@@ -304,3 +345,10 @@ func append2Digits(dst []byte, v int) []byte {
 }
 
 func be24(b []byte) uint32 { return uint32(b[0])<<16 | uint32(b[1])<<8 | uint32(b[2]) }
+
+func abs(v int32) int32 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}

@@ -352,8 +352,8 @@ func TestTemporalRandom(t *testing.T) {
 			t.Errorf("timestamp % x: go-mysql says %q, want %q", data, oracle, want)
 		}
 
-		y, mo, d = r.Int64N(10000), r.Int64N(100), r.Int64N(100)
-		h, m, s = r.Int64N(100), r.Int64N(100), r.Int64N(100)
+		y, mo, d = r.Int64N(10000), r.Int64N(13), r.Int64N(32)
+		h, m, s = r.Int64N(24), r.Int64N(60), r.Int64N(60)
 		data = binary.LittleEndian.AppendUint64(nil, uint64(((y*100+mo)*100+d)*1000000+(h*100+m)*100+s))
 		want = fmt.Sprintf("%04d-%02d-%02d %02d:%02d:%02d", y, mo, d, h, m, s)
 		got, n, err = appendDatetime(nil, data)
@@ -362,7 +362,7 @@ func TestTemporalRandom(t *testing.T) {
 			t.Errorf("datetime % x: go-mysql says %q, want %q", data, oracle, want)
 		}
 
-		h, m, s = r.Int64N(839), r.Int64N(100), r.Int64N(100)
+		h, m, s = r.Int64N(839), r.Int64N(60), r.Int64N(60)
 		v := int32((h*100+m)*100 + s)
 		want = fmt.Sprintf("%02d:%02d:%02d", h, m, s)
 		data = []byte{byte(v), byte(v >> 8), byte(v >> 16)}
@@ -378,7 +378,7 @@ func TestTemporalRandom(t *testing.T) {
 			check("time", got, n, err, data, "-"+want)
 		}
 
-		y, mo, d = r.Int64N(10000), r.Int64N(16), r.Int64N(32)
+		y, mo, d = r.Int64N(10000), r.Int64N(13), r.Int64N(32)
 		v = int32(y<<9 | mo<<5 | d)
 		data = []byte{byte(v), byte(v >> 8), byte(v >> 16)}
 		want = fmt.Sprintf("%04d-%02d-%02d", y, mo, d)
@@ -409,5 +409,45 @@ func TestTemporalAllocs(t *testing.T) {
 	})
 	if a != 0 {
 		t.Errorf("temporal decoders allocate %v times", a)
+	}
+}
+
+// TestTemporalOutOfRange: fields the encodings have room for but no server stores (hour 24,
+// minute or second 60, month 13, TIME past 838 hours) are errors, since in a binlog without
+// checksums they are the only sign of a flipped bit.
+func TestTemporalOutOfRange(t *testing.T) {
+	le64 := func(v uint64) []byte { return binary.LittleEndian.AppendUint64(nil, v) }
+	le24 := func(v int32) []byte { return []byte{byte(v), byte(v >> 8), byte(v >> 16)} }
+	for _, tc := range []struct {
+		name string
+		fn   func(dst, data []byte) ([]byte, int, error)
+		data []byte
+		ok   bool
+	}{
+		{"datetime valid", appendDatetime, le64(20240229235959), true},
+		{"datetime zero in date", appendDatetime, le64(20240000000000), true},
+		{"datetime month 13", appendDatetime, le64(20241301000000), false},
+		{"datetime day 32", appendDatetime, le64(20240132000000), false},
+		{"datetime hour 24", appendDatetime, le64(20240101240000), false},
+		{"datetime minute 60", appendDatetime, le64(20240101006000), false},
+		{"datetime second 60", appendDatetime, le64(20240101000060), false},
+		{"time valid", appendTime, le24(8385959), true},
+		{"time negative", appendTime, le24(-8385959), true},
+		{"time hour 839", appendTime, le24(8390000), false},
+		{"time minute 60", appendTime, le24(6000), false},
+		{"date month 13", appendDate, le24(2024<<9 | 13<<5 | 1), false},
+		{"datetime2 hour 24", func(dst, data []byte) ([]byte, int, error) { return appendDatetime2(dst, data, 0) },
+			testDatetime2(testDatetimePacked(2024, 1, 1, 24, 0, 0, 0), 0), false},
+		{"datetime2 second 60", func(dst, data []byte) ([]byte, int, error) { return appendDatetime2(dst, data, 0) },
+			testDatetime2(testDatetimePacked(2024, 1, 1, 0, 0, 60, 0), 0), false},
+		{"time2 minute 60", func(dst, data []byte) ([]byte, int, error) { return appendTime2(dst, data, 0) },
+			testTime2(testTimePacked(false, 1, 60, 0, 0), 0), false},
+		{"time2 hour 839", func(dst, data []byte) ([]byte, int, error) { return appendTime2(dst, data, 0) },
+			testTime2(testTimePacked(false, 839, 0, 0, 0), 0), false},
+	} {
+		out, _, err := tc.fn([]byte("x"), tc.data)
+		if tc.ok != (err == nil) || (err != nil && (!errors.Is(err, ErrCorrupt) || string(out) != "x")) {
+			t.Errorf("%s: %q, %v", tc.name, out, err)
+		}
 	}
 }
