@@ -232,6 +232,11 @@ func TestStatementReplay(t *testing.T) {
 	tempTables(t, src)
 	loadData(t, src)
 	xaTransactions(t, src)
+	// A stored procedure: its body's ";" belong to one statement, which the SQL output frames
+	// with DELIMITER lines and apply sends whole; the CALL is logged as the statements it ran.
+	mustScript(t, src, "CREATE TABLE app.sp (id INT PRIMARY KEY, v VARCHAR(20));\nDELIMITER //\n"+
+		"CREATE PROCEDURE app.fill(IN n INT)\nBEGIN\n  DECLARE i INT DEFAULT 0;\n  WHILE i < n DO\n    SET i = i + 1;\n"+
+		"    INSERT INTO app.sp VALUES (i, CONCAT('row;', i, ' $$'));\n  END WHILE;\nEND//\nDELIMITER ;\nCALL app.fill(5);")
 	// The source's system zone, which the binlog does not name, as an offset.
 	var diff string
 	if err := src.DB.QueryRow("SELECT TIME_FORMAT(TIMEDIFF(NOW(), UTC_TIMESTAMP()), '%H:%i')").Scan(&diff); err != nil {
@@ -275,7 +280,13 @@ func TestStatementReplay(t *testing.T) {
 					t.Fatalf("apply: exit %d: %s", res.code, res.stderr)
 				}
 			}
-			for _, tbl := range []string{"app.t", "app.u", "other.o", "app.l", "app.x"} {
+			var wantBody, gotBody string
+			src.DB.QueryRow("SELECT ROUTINE_DEFINITION FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA='app' AND ROUTINE_NAME='fill'").Scan(&wantBody)
+			dst.DB.QueryRow("SELECT ROUTINE_DEFINITION FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA='app' AND ROUTINE_NAME='fill'").Scan(&gotBody)
+			if wantBody == "" || gotBody != wantBody {
+				t.Errorf("procedure app.fill: got body %q, want %q", gotBody, wantBody)
+			}
+			for _, tbl := range []string{"app.t", "app.u", "other.o", "app.l", "app.x", "app.sp"} {
 				wantSum, wantRows := tableRows(t, src.DB, tbl)
 				gotSum, gotRows := tableRows(t, dst.DB, tbl)
 				if wantSum != gotSum || strings.Join(wantRows, "\n") != strings.Join(gotRows, "\n") {

@@ -131,8 +131,12 @@ func NewPrintExecer(w io.Writer) *PrintExecer {
 // Exec implements Execer. It checks nothing, so it returns no counts.
 func (p *PrintExecer) Exec(_ context.Context, stmt string) ([]int64, error) {
 	if p.err == nil {
-		p.w.WriteString(stmt)
-		_, p.err = p.w.WriteString(";\n")
+		if strings.IndexByte(stmt, ';') < 0 {
+			p.w.WriteString(stmt)
+			_, p.err = p.w.WriteString(";\n")
+		} else {
+			_, p.err = p.w.Write(appendStatement(nil, []byte(stmt)))
+		}
 	}
 	return nil, p.err
 }

@@ -2,6 +2,7 @@ package restore
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"io"
 	"strconv"
@@ -165,8 +166,12 @@ func (s *SQLWriter) Note(text string) {
 
 // Write implements Sink.
 func (s *SQLWriter) Write(_ context.Context, stmt []byte) error {
-	s.write(stmt)
-	return s.write([]byte(";\n"))
+	if bytes.IndexByte(stmt, ';') < 0 { // the common case, without a copy
+		s.write(stmt)
+		return s.write([]byte(";\n"))
+	}
+	s.line = appendStatement(s.line[:0], stmt)
+	return s.write(s.line)
 }
 
 // Commit implements Sink.

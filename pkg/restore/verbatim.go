@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"regexp"
 )
 
 // errVerbatim is the class of statement text pitr refuses to print as it is.
@@ -89,7 +90,13 @@ func verbatim(stmt []byte) ([]byte, error) {
 			continue
 		}
 		if end >= 0 {
-			return nil, fmt.Errorf("%w: a ';' at byte %d ends it and more text follows", errVerbatim, end)
+			// A stored program's body holds statements of its own: the server reads the whole
+			// text as one statement, and the output frames it with a DELIMITER the text does not
+			// hold (see appendStatement). Anything else is two statements.
+			if !storedProgram.Match(stmt) {
+				return nil, fmt.Errorf("%w: a ';' at byte %d ends it and more text follows", errVerbatim, end)
+			}
+			end = -1
 		}
 		empty = false
 		switch c {
@@ -141,3 +148,67 @@ func isSpace(c byte) bool {
 }
 
 func isAllSpace(b []byte) bool { return len(bytes.TrimLeft(b, " \t\r\n\f\v")) == 0 }
+
+// storedProgram matches the statements whose text may hold ";" of their own: the definition
+// of a procedure, function, trigger, event or package, and MariaDB's anonymous block, after any
+// leading comments. Their body is one statement to the server.
+var storedProgram = regexp.MustCompile(`(?is)^\s*(?:(?:/\*[^!M].*?\*/|--[ \t][^\n]*\n|#[^\n]*\n)\s*)*` +
+	`(?:CREATE\s+(?:OR\s+REPLACE\s+)?(?:DEFINER\s*=\s*\S+\s+)?(?:SQL\s+SECURITY\s+\w+\s+)?(?:AGGREGATE\s+)?(?:PROCEDURE|FUNCTION|TRIGGER|EVENT|PACKAGE)\b` +
+	`|ALTER\s+(?:DEFINER\s*=\s*\S+\s+)?EVENT\b|(?:\w+\s*:\s*)?BEGIN\s+NOT\s+ATOMIC\b)`)
+
+// appendStatement appends stmt and its terminator as the mysql client reads them: ";" and a
+// line break, or, for a stored program whose body holds ";" (see verbatim), the text between
+// DELIMITER lines, with a delimiter the text does not contain, so the client sends the whole
+// text as the one statement the source ran, exactly as apply sends it.
+func appendStatement(dst, stmt []byte) []byte {
+	if bytes.IndexByte(stmt, ';') < 0 || !topLevelSemicolon(stmt) {
+		dst = append(dst, stmt...)
+		return append(dst, ";\n"...)
+	}
+	d := []byte("$$")
+	for bytes.Contains(stmt, d) {
+		d = append(d, '$')
+	}
+	dst = append(dst, "DELIMITER "...)
+	dst = append(dst, d...)
+	dst = append(dst, '\n')
+	dst = append(dst, stmt...)
+	dst = append(dst, d...)
+	return append(dst, "\nDELIMITER ;\n"...)
+}
+
+// topLevelSemicolon reports whether stmt holds a ";" outside strings, quoted names and
+// comments: one the client would take for the end of a statement.
+func topLevelSemicolon(stmt []byte) bool {
+	for i := 0; i < len(stmt); i++ {
+		switch c := stmt[i]; c {
+		case '\'', '"', '`':
+			for i++; i < len(stmt) && stmt[i] != c; i++ {
+				if stmt[i] == '\\' && c != '`' {
+					i++
+				}
+			}
+		case '/':
+			if i+2 < len(stmt) && stmt[i+1] == '*' && stmt[i+2] != '!' && stmt[i+2] != 'M' {
+				if j := bytes.Index(stmt[i+2:], []byte("*/")); j >= 0 {
+					i += j + 3
+				} else {
+					return false
+				}
+			}
+		case '#':
+			for i < len(stmt) && stmt[i] != '\n' {
+				i++
+			}
+		case '-':
+			if i+2 < len(stmt) && stmt[i+1] == '-' && isSpace(stmt[i+2]) {
+				for i < len(stmt) && stmt[i] != '\n' {
+					i++
+				}
+			}
+		case ';':
+			return true
+		}
+	}
+	return false
+}
