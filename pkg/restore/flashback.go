@@ -376,6 +376,12 @@ func fullImage(tm *binlog.TableMap, kind binlog.RowsKind, which string, img []bi
 		return nil
 	}
 	for i := range img {
+		if img[i].Kind == binlog.ValJSONDiff {
+			return fmt.Errorf("table %s: the %s image of this %s holds only the changes to JSON column `%s` (the source logs binlog_row_value_options=PARTIAL_JSON), not the document: "+
+				"a flashback finds the row by every column of the after image, and this binlog does not hold it; "+
+				"undo this window by restoring a backup and replaying up to it (pitr replay --stop-position), and set binlog_row_value_options='' for binlogs to come",
+				tm, which, kindName(kind), tm.Columns[i].Name)
+		}
 		if img[i].Kind != binlog.ValAbsent || tm.Columns[i].Generated {
 			continue
 		}

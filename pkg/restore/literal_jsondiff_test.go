@@ -2,6 +2,7 @@ package restore
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/pitr-tool/pitr/pkg/binlog"
@@ -80,5 +81,19 @@ func TestRenderPartialJSONUpdate(t *testing.T) {
 		if len(s.stmts) != 1 || s.stmts[0] != want {
 			t.Errorf("batch %d: got  %q\nwant %q", batch, s.stmts, want)
 		}
+	}
+}
+
+// TestPartialJSONNotAKey: a diff never finds a row. A WHERE built from an image holding one
+// (a flashback's after image) fails, and a flashback refuses the row up front.
+func TestPartialJSONNotAKey(t *testing.T) {
+	tbl := &binlog.TableMap{Schema: "db", Table: "t", HasNames: true,
+		Columns: []binlog.Column{{Name: "id", Type: 3}, {Name: "j", Type: 245}}}
+	img := []binlog.Value{{Kind: binlog.ValInt, Text: []byte("1")}, diffValue([3]string{"replace", "$.a", "1"})}
+	if _, err := appendWhere(nil, tbl, img, 0, false); err == nil || !strings.Contains(err.Error(), "PARTIAL_JSON") {
+		t.Errorf("WHERE from a diff: %v", err)
+	}
+	if err := fullImage(tbl, binlog.Update, "after", img, true); err == nil || !strings.Contains(err.Error(), "PARTIAL_JSON") {
+		t.Errorf("flashback of a partial update: %v", err)
 	}
 }

@@ -456,6 +456,10 @@ func appendWhere(b []byte, tm *binlog.TableMap, before []binlog.Value, compact l
 // stored value has, so a WHERE could miss the row.
 func whereKnown(tm *binlog.TableMap, i int, v *binlog.Value) error {
 	c := &tm.Columns[i]
+	if v.Kind == binlog.ValJSONDiff {
+		// Only an after image holds diffs; a flashback would look for the row by one.
+		return fmt.Errorf("table %s column `%s`: the row image holds only the changes to the JSON document (binlog_row_value_options=PARTIAL_JSON), not the document, so it cannot find the row", tm, c.Name)
+	}
 	if c.Collation != 0 || (v.Kind != binlog.ValString && v.Kind != binlog.ValBinary) || len(v.Text) >= c.FixedLen() {
 		return nil
 	}
