@@ -413,14 +413,17 @@ type summary struct {
 	stats   restore.Stats
 }
 
+// print writes the summary shown before an apply. File names, the window's positions and GTIDs
+// come from binlogs and servers: each goes through DisplayText, so that none can drive the
+// terminal or make a line of its own.
 func (s summary) print(w io.Writer) {
 	b := &strings.Builder{}
-	fmt.Fprintf(b, "pitr replay into %s\n", s.target)
+	fmt.Fprintf(b, "pitr replay into %s\n", restore.DisplayText(s.target))
 	src := s.origin
 	if len(s.files) > 3 {
 		src = fmt.Sprintf("binlogs: %d files, %s .. %s", len(s.files), filepath.Base(s.files[0]), filepath.Base(s.files[len(s.files)-1]))
 	}
-	fmt.Fprintf(b, "  source:      %s\n", src)
+	fmt.Fprintf(b, "  source:      %s\n", restore.DisplayText(src))
 	// The window as resolved (a --from-backup start included), not as typed.
 	loc, _ := loadLocation(s.o.timezone)
 	for i, l := range windowLines(s.window, loc) {
@@ -428,7 +431,7 @@ func (s summary) print(w io.Writer) {
 		if i == 0 {
 			label = "range:"
 		}
-		fmt.Fprintf(b, "  %-12s %s\n", label, l)
+		fmt.Fprintf(b, "  %-12s %s\n", label, restore.DisplayText(l))
 	}
 	tables := "all"
 	var parts []string
@@ -443,7 +446,7 @@ func (s summary) print(w io.Writer) {
 	if len(s.o.only) > 0 {
 		tables += " (only " + strings.Join(s.o.only, ",") + ")"
 	}
-	fmt.Fprintf(b, "  tables:      %s\n", tables)
+	fmt.Fprintf(b, "  tables:      %s\n", restore.DisplayText(tables))
 	switch {
 	case s.ck == nil:
 		fmt.Fprintf(b, "  checkpoint:  none (--no-checkpoint)\n")
@@ -452,7 +455,7 @@ func (s summary) print(w io.Writer) {
 		if s.resume.GTID != "" {
 			g = " (GTID " + s.resume.GTID + ")"
 		}
-		fmt.Fprintf(b, "  checkpoint:  %s.%s %q: resuming after %s%s\n", s.ck.DB, s.ck.Table, s.ck.Name, s.resume.End, g)
+		fmt.Fprintf(b, "  checkpoint:  %s.%s %q: resuming after %s\n", s.ck.DB, s.ck.Table, s.ck.Name, restore.DisplayText(s.resume.End.String()+g))
 	default:
 		fmt.Fprintf(b, "  checkpoint:  %s.%s %q: none yet, starting at the beginning\n", s.ck.DB, s.ck.Table, s.ck.Name)
 	}
