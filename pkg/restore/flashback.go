@@ -629,11 +629,9 @@ func (r *runner) laterRows(ctx context.Context, ev *binlog.Event) error {
 	if !r.cfg.Filter.KeepTable(tm) || !r.fb.tables[tm.Schema+"."+tm.Table] {
 		return nil
 	}
-	if !tm.HasNames || r.cfg.VerifySchema || r.catalog.versioned(tm) {
-		var err error
-		if tm, err = r.catalog.resolve(ctx, tm); err != nil {
-			return err
-		}
+	tm, err := r.resolve(ctx, tm)
+	if err != nil {
+		return err
 	}
 	rows.Table = tm
 	if !tm.HasNames {

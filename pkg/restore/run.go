@@ -832,19 +832,25 @@ func truncate(b []byte, n int) string {
 	return string(b)
 }
 
+// resolve gives tm the catalogue's column names and types where the binlog's own are not
+// enough: a binlog's names do unless the user gave a schema to check them with, or the table is
+// system-versioned, which only DDL says.
+func (r *runner) resolve(ctx context.Context, tm *binlog.TableMap) (*binlog.TableMap, error) {
+	if !tm.HasNames || r.cfg.VerifySchema || r.catalog.versioned(tm) {
+		return r.catalog.resolve(ctx, tm)
+	}
+	return tm, nil
+}
+
 func (r *runner) rows(ctx context.Context, ev *binlog.Event) error {
 	rows := ev.Rows
 	tm := rows.Table
 	if !r.cfg.Filter.KeepTable(tm) || !r.cfg.Filter.KeepKind(rows.Kind) {
 		return nil
 	}
-	// A binlog's own column names are enough unless the user gave a schema to check them with,
-	// or the table is system-versioned, which only DDL says.
-	if !tm.HasNames || r.cfg.VerifySchema || r.catalog.versioned(tm) {
-		var err error
-		if tm, err = r.catalog.resolve(ctx, tm); err != nil {
-			return err
-		}
+	tm, err := r.resolve(ctx, tm)
+	if err != nil {
+		return err
 	}
 	// Decoded with the resolved map: signedness may come from the schema (MySQL 5.7 logs none).
 	rows.Table = tm
