@@ -336,18 +336,7 @@ func runApply(ctx context.Context, o replayOptions, g *globalOptions, args []str
 	if res.StoppedAt != "" {
 		attrs = append(attrs, slog.String("stopped", res.StoppedAt))
 	}
-	if res.Logged > 0 {
-		attrs = append(attrs, slog.Int64("statements_as_logged", res.Logged))
-	}
-	if res.XAPrepared > 0 {
-		attrs = append(attrs, slog.Int64("xa_prepared_left_out", res.XAPrepared))
-	}
-	if res.LeftOut > 0 {
-		attrs = append(attrs, slog.Int64("statements_left_out_by_filter", res.LeftOut))
-	}
-	if res.Statements > 0 {
-		attrs = append(attrs, slog.Int64("statements_not_replayed", res.Statements))
-	}
+	attrs = appendStatementAttrs(attrs, res.Logged, res.XAPrepared, res.LeftOut, res.Statements)
 	log.Info("apply done", attrs...)
 	return nil
 }

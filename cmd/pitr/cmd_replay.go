@@ -296,18 +296,7 @@ func runReplay(ctx context.Context, o replayOptions, g *globalOptions, args []st
 	} else if !stats.ReadTo.IsZero() {
 		attrs = append(attrs, slog.String("read_to", stats.ReadTo.String()))
 	}
-	if stats.Logged > 0 {
-		attrs = append(attrs, slog.Int64("statements_as_logged", stats.Logged))
-	}
-	if stats.XAPrepared > 0 {
-		attrs = append(attrs, slog.Int64("xa_prepared_left_out", stats.XAPrepared))
-	}
-	if stats.LeftOut > 0 {
-		attrs = append(attrs, slog.Int64("statements_left_out_by_filter", stats.LeftOut))
-	}
-	if stats.Statements > 0 {
-		attrs = append(attrs, slog.Int64("statements_not_replayed", stats.Statements))
-	}
+	attrs = appendStatementAttrs(attrs, stats.Logged, stats.XAPrepared, stats.LeftOut, stats.Statements)
 	log.Info(done, attrs...)
 	return nil
 }
@@ -328,4 +317,19 @@ func parseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("bad size %q", s)
 	}
 	return n * mult, nil
+}
+
+// appendStatementAttrs adds the counts of statements the summary of a replay or an apply
+// reports, those that are not zero.
+func appendStatementAttrs(attrs []any, logged, xaPrepared, leftOut, notReplayed int64) []any {
+	for _, c := range []struct {
+		key string
+		n   int64
+	}{{"statements_as_logged", logged}, {"xa_prepared_left_out", xaPrepared},
+		{"statements_left_out_by_filter", leftOut}, {"statements_not_replayed", notReplayed}} {
+		if c.n > 0 {
+			attrs = append(attrs, slog.Int64(c.key, c.n))
+		}
+	}
+	return attrs
 }
