@@ -62,7 +62,7 @@ func (o *applyOptions) AddFlags(fs *pflag.FlagSet) {
 		"(a full disk, a held lock), saying what the server waits on; raise it for long ALTERs, 0 for none")
 	fs.IntVar(&o.retries, "retries", 10, "reconnect at most `N` times in a row after losing the target connection (or after a deadlock or lock wait timeout)")
 	fs.BoolVar(&o.beforeImage, "verify-before-image", false, "each updated or deleted row must match its whole before image on the target, not only its key (one row per UPDATE and DELETE: slower)")
-	fs.BoolVar(&o.allowTriggers, "allow-triggers", false, "apply even though the target has triggers on tables the replay writes (they fire again for rows the binlog already holds)")
+	fs.BoolVar(&o.allowTriggers, "allow-triggers", false, "replay even though the target has triggers on tables the replay writes, or the window creates one (they fire again for rows the binlog already holds)")
 }
 
 func (o applyOptions) enabled() bool { return connGiven(o.target) }

@@ -166,6 +166,7 @@ func (o replayOptions) config(log *slog.Logger) (binlog.Position, restore.Config
 		cfg.ConflictSkip = o.onConflict == "skip"
 	}
 	cfg.SkipStatements = o.skipStmts
+	cfg.AllowTriggers = o.apply.allowTriggers
 	cfg.SourceTimeZone = o.sourceTZ
 	mp, err := parseSize(o.maxPacket)
 	if err != nil || mp < 1024 || mp > 1<<30 {

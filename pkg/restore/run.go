@@ -66,6 +66,8 @@ type Config struct {
 	// ConflictSkip leaves out the undo of rows changed again after the window, instead of
 	// refusing the whole flashback.
 	ConflictSkip bool
+	// AllowTriggers lets a CREATE TRIGGER of the window be replayed (see ErrTriggerInWindow).
+	AllowTriggers bool
 	// FlashbackOneTransaction hands the sink the whole undo as one transaction (--target:
 	// the target is undone all or nothing).
 	FlashbackOneTransaction bool
@@ -543,8 +545,12 @@ func (r *runner) statement(ctx context.Context, ev *binlog.Event, ch *ddlChange,
 	f := r.cfg.Filter
 	if f != nil && (len(f.Databases) > 0 || len(f.Tables) > 0 || len(f.Exclude) > 0 || len(f.Only) > 0) || r.cfg.Render.Rewrite != nil {
 		if !r.seenBegin {
-			// Not a row change (a view, routine, account, temporary table...): a whole-server
-			// replay needs it, a filtered one leaves it out and says how many.
+			// Not a row change: a view, routine, trigger or event of a kept database is replayed
+			// as for a whole server; accounts, objects of other databases and anything under a
+			// table filter are left out, and the summary says how many.
+			if objs, ok := objectsOf(ev.Query.Schema, ev.Query.SQL); ok && r.keepsObjects(objs) {
+				return r.emitStatement(ctx, ev, tables)
+			}
 			r.stats.LeftOut++
 			r.pre = r.pre[:0]
 			r.log.Debug("statement left out by the filter", slog.String("pos", ev.Pos.String()), slog.String("sql", truncate(ev.Query.SQL, 120)))
@@ -568,6 +574,28 @@ func (r *runner) statement(ctx context.Context, ev *binlog.Event, ch *ddlChange,
 		return nil
 	}
 	return r.emitStatement(ctx, ev, tables)
+}
+
+// keepsObjects reports whether a database filter keeps every object a statement creates,
+// alters or drops. A table filter (or --only, or a rewrite) keeps none: it asked for rows of
+// tables, and a view or routine may name tables it leaves out.
+func (r *runner) keepsObjects(objs []schemaObject) bool {
+	f := r.cfg.Filter
+	if len(f.Tables) > 0 || len(f.Only) > 0 || r.cfg.Render.Rewrite != nil {
+		return false
+	}
+	for _, o := range objs {
+		if !f.keepsAny(tableRef{DB: o.Ref.DB, Table: "*"}) {
+			return false
+		}
+		switch {
+		case o.Kind == "VIEW" && !f.keep(o.Ref.DB, o.Ref.Table):
+			return false // excluded by name (--exclude-table db.view)
+		case o.Kind == "TRIGGER" && o.Table.Table != "" && !f.keep(o.Table.DB, o.Table.Table):
+			return false // on an excluded table
+		}
+	}
+	return true
 }
 
 // filterStatement decides a row-changing statement under a filter: keep it when it writes only
@@ -617,6 +645,13 @@ func (r *runner) emitStatement(ctx context.Context, ev *binlog.Event, tables *st
 		var err error
 		if text, err = r.loadStatement(ctx, ev, text); err != nil {
 			return err
+		}
+	}
+	if !r.cfg.AllowTriggers {
+		// The SQL output stops where apply does: the trigger would fire again for the rows
+		// replayed after it.
+		if name := createdTrigger(text); name != "" {
+			return fmt.Errorf("%s: %w: %s", ev.Pos, ErrTriggerInWindow, name)
 		}
 	}
 	stmt, err := verbatim(text)
