@@ -651,7 +651,7 @@ func (r *runner) emitStatement(ctx context.Context, ev *binlog.Event, tables *st
 		// The SQL output stops where apply does: the trigger would fire again for the rows
 		// replayed after it.
 		if name := createdTrigger(text); name != "" {
-			return fmt.Errorf("%s: %w: %s", ev.Pos, ErrTriggerInWindow, name)
+			return stmtError(r.info, string(text), fmt.Errorf("%w: %s", ErrTriggerInWindow, name))
 		}
 	}
 	stmt, err := verbatim(text)
