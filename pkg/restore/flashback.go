@@ -2,12 +2,12 @@ package restore
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"io"
 	"log/slog"
 	"os"
@@ -23,8 +23,9 @@ import (
 // appends each record to a temporary file with its length after it, and the file is then read
 // from its end to its start, one bounded block at a time.
 //
-// Records, each `payload | key1 uint64 | key2 uint64 | len uint32 | rows int64 | where uint32 | kind byte`
-// (the keys: the row hashes of a statement's two images, see flashbackState):
+// Records, each `payload | key1 | key2 | len1 uint32 | len2 uint32 | len uint32 | rows int64 | where uint32 | kind byte`
+// (key1 and key2: the exact row keys of a statement's two images, see appendRowKey, written
+// only for --on-conflict skip, which needs them to leave statements out):
 //
 //	'B' a kept transaction begins; payload: its TxnInfo as JSON
 //	'S' one rendered inverse row statement with its RowCheck
@@ -35,7 +36,7 @@ const (
 	spillStmt   = 'S'
 	spillCommit = 'C'
 
-	spillTrailer = 8 + 8 + 4 + 8 + 4 + 1
+	spillTrailer = 4 + 4 + 4 + 8 + 4 + 1
 	spillBlock   = 1 << 20 // bytes read back at a time
 )
 
@@ -53,7 +54,7 @@ type spillSink struct {
 	info    TxnInfo
 	session []string
 	block   int64     // bytes read back at a time; spillBlock unless a test sets it
-	keys    [2]uint64 // the row hashes of the next statement
+	keys    [2][]byte // the row keys of the next statement
 }
 
 var _ RowSink = (*spillSink)(nil)
@@ -70,9 +71,11 @@ func newSpillSink(dir string) (*spillSink, error) {
 
 func (s *spillSink) record(kind byte, payload []byte, c RowCheck) error {
 	s.w = append(s.w, payload...)
-	s.w = binary.LittleEndian.AppendUint64(s.w, s.keys[0])
-	s.w = binary.LittleEndian.AppendUint64(s.w, s.keys[1])
-	s.keys = [2]uint64{}
+	s.w = append(s.w, s.keys[0]...)
+	s.w = append(s.w, s.keys[1]...)
+	s.w = binary.LittleEndian.AppendUint32(s.w, uint32(len(s.keys[0])))
+	s.w = binary.LittleEndian.AppendUint32(s.w, uint32(len(s.keys[1])))
+	s.keys = [2][]byte{}
 	s.w = binary.LittleEndian.AppendUint32(s.w, uint32(len(payload)))
 	s.w = binary.LittleEndian.AppendUint64(s.w, uint64(c.Rows))
 	s.w = binary.LittleEndian.AppendUint32(s.w, uint32(c.Where))
@@ -154,14 +157,14 @@ func (s *spillSink) Close() error { return s.f.Close() }
 // replay hands sink the inverse transactions, newest first, each with the statements of the
 // transaction it undoes in reverse order, and returns how many it wrote.
 //
-// With skip (the hashes of rows changed again after the window, --on-conflict skip), a
+// With skip (the keys of rows changed again after the window, --on-conflict skip), a
 // statement that touches such a row is left out, and its other image joins skip: an earlier
 // change of the same row, undone later, would otherwise look for a state the row never gets
 // back to. skipped counts the statements left out.
 //
 // With one, the whole undo is one sink transaction: Begin with the newest transaction's info,
 // Commit once at the end with the sum of all (--target: all or nothing).
-func (s *spillSink) replay(ctx context.Context, sink Sink, skip map[uint64]bool, one bool) (n, skipped int64, err error) {
+func (s *spillSink) replay(ctx context.Context, sink Sink, skip map[string]bool, one bool) (n, skipped int64, err error) {
 	begun := false
 	defer func() {
 		if err != nil && begun {
@@ -227,10 +230,10 @@ func (s *spillSink) replay(ctx context.Context, sink Sink, skip map[uint64]bool,
 			if !open {
 				return n, skipped, errors.New("--flashback temporary file: a statement outside a transaction")
 			}
-			if k := rd.keys; skip != nil && (skip[k[0]] || skip[k[1]]) {
-				for _, h := range k {
-					if h != 0 {
-						skip[h] = true
+			if k := rd.keys; skip != nil && (len(k[0]) > 0 && skip[string(k[0])] || len(k[1]) > 0 && skip[string(k[1])]) {
+				for _, key := range k {
+					if len(key) > 0 {
+						skip[string(key)] = true
 					}
 				}
 				skipped++
@@ -283,7 +286,7 @@ type reverseReader struct {
 	end        int64 // records before end are still to read
 	buf        []byte
 	start, lim int64     // buf holds the file's bytes [start, lim)
-	keys       [2]uint64 // of the record peek read
+	keys       [2][]byte // of the record peek read, valid until the next read
 }
 
 // at returns the file's bytes [a, b), valid until the next call.
@@ -321,18 +324,23 @@ func (r *reverseReader) peek() (kind byte, payload []byte, c RowCheck, start int
 	if err != nil {
 		return 0, nil, c, 0, err
 	}
-	r.keys = [2]uint64{binary.LittleEndian.Uint64(t), binary.LittleEndian.Uint64(t[8:])}
-	t = t[16:]
+	l1 := int64(binary.LittleEndian.Uint32(t))
+	l2 := int64(binary.LittleEndian.Uint32(t[4:]))
+	t = t[8:]
 	n := int64(binary.LittleEndian.Uint32(t))
 	c.Rows = int64(binary.LittleEndian.Uint64(t[4:]))
 	c.Where = int(binary.LittleEndian.Uint32(t[12:]))
 	kind = t[16]
-	start = r.end - spillTrailer - n
+	start = r.end - spillTrailer - n - l1 - l2
 	if start < 0 {
 		return 0, nil, c, 0, io.ErrUnexpectedEOF
 	}
-	payload, err = r.at(start, r.end-spillTrailer)
-	return kind, payload, c, start, err
+	rec, err := r.at(start, r.end-spillTrailer)
+	if err != nil {
+		return 0, nil, c, 0, err
+	}
+	r.keys = [2][]byte{rec[n : n+l1], rec[n+l1:]}
+	return kind, rec[:n], c, start, nil
 }
 
 func (r *reverseReader) prev() (kind byte, payload []byte, c RowCheck, err error) {
@@ -356,7 +364,9 @@ func (r *runner) flashbackRow(ctx context.Context, ev *binlog.Event, tm *binlog.
 	if err := fullImage(tm, kind, "after", after, kind != binlog.Delete); err != nil {
 		return err
 	}
-	r.fb.note(tm, before, after)
+	if err := r.fb.note(tm, before, after); err != nil {
+		return err
+	}
 	switch kind {
 	case binlog.Insert:
 		return r.rend.Row(ctx, binlog.Delete, tm, after, nil)
@@ -422,7 +432,8 @@ func runFlashback(ctx context.Context, src binlog.Source, sink Sink, cfg Config)
 	cfg.Render.BeforeImage = true
 	cfg.Render.Batch = 1
 	r := &runner{src: src, sink: spill, cfg: cfg, log: cfg.Log, rend: NewRenderer(spill, cfg.Render)}
-	r.fb = &flashbackState{spill: spill, seed: maphash.MakeSeed()}
+	r.fb = newFlashbackState(spill, cfg)
+	defer r.fb.Close()
 	r.catalog = newCatalog("the DDL in the binlog").Then(cfg.Schema)
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
@@ -449,14 +460,17 @@ func runFlashback(ctx context.Context, src binlog.Source, sink Sink, cfg Config)
 	if err == nil {
 		err = r.readLater(ctx)
 	}
+	if err == nil {
+		err = r.fb.check()
+	}
 	if err != nil {
 		return r.stats, err
 	}
 	r.stats.Conflicts = r.fb.conflicts
-	var skip map[uint64]bool
-	if len(r.fb.conflicts) > 0 {
+	var skip map[string]bool
+	if r.fb.nConflict > 0 {
 		if !cfg.ConflictSkip {
-			return r.stats, conflictError(r.fb.conflicts)
+			return r.stats, conflictError(r.fb.conflicts, r.fb.nConflict)
 		}
 		skip = r.fb.hit
 	}
@@ -491,19 +505,46 @@ func flashbackTable(tm *binlog.TableMap) error {
 	return nil
 }
 
-// flashbackState is what a flashback keeps to find rows its window changed that later
-// transactions changed again: one 64-bit hash for each row image (table and primary key, or
-// table and whole row for a table without one), 8 bytes a row however wide it is.
+// flashbackState is a flashback's conflict check. Memory stays flat however many rows the
+// window and the binlogs after it change: each row's exact key goes to sorted runs on disk (win
+// for the window's images, later for the images of the transactions after it), and the two are
+// joined in key order once both have been read (see flashback_keys.go). What it holds in memory
+// grows only with the number of tables, and with --on-conflict skip, of conflicting rows.
 type flashbackState struct {
-	spill     *spillSink
-	seed      maphash.Seed
-	keys      []uint64 // the window's row hashes; sorted and deduplicated once it has been read
-	after     bool     // reading past the window
-	conflicts []Conflict
-	hit       map[uint64]bool // hashes of the conflicting rows
-	tables    map[string]bool // db.table of every table the window changed
-	h         maphash.Hash
-	lit       []byte
+	spill    *spillSink
+	skip     bool // --on-conflict skip: the spill needs each statement's row keys
+	win      *keyRuns
+	later    *keyRuns
+	filter   *keyFilter
+	after    bool                        // reading past the window
+	tables   map[string]*binlog.TableMap // db.table of every table the window changed, with its last map
+	keyBuf   [2][]byte
+	laterAt  binlog.Position // the later transaction whose info was written last
+	laterN   int             // how many later transactions' infos have been written
+	infos    *os.File        // TxnInfo of each later transaction that changed a row of a window table
+	infoOff  int64
+	lastInfo int64 // offset of the last info written
+	lit      []byte
+
+	conflicts []Conflict      // with skip all, else the first few
+	nConflict int             // how many rows conflict
+	hit       map[string]bool // with skip: the keys of the conflicting rows
+}
+
+// conflictsShown is how many conflicting rows a refused flashback names.
+const conflictsShown = 20
+
+func newFlashbackState(spill *spillSink, cfg Config) *flashbackState {
+	return &flashbackState{spill: spill, skip: cfg.ConflictSkip, win: newKeyRuns(cfg.TempDir), later: newKeyRuns(cfg.TempDir),
+		filter: newKeyFilter(keyFilterB), tables: map[string]*binlog.TableMap{}}
+}
+
+func (fb *flashbackState) Close() error {
+	err := errors.Join(fb.win.Close(), fb.later.Close())
+	if fb.infos != nil {
+		err = errors.Join(err, fb.infos.Close())
+	}
+	return err
 }
 
 // Conflict is a row the flashback window changed that a later transaction changed again.
@@ -527,37 +568,6 @@ func (c Conflict) String() string {
 // ErrConflict means rows the flashback window changed were changed again later.
 var ErrConflict = errors.New("--flashback: rows the window changed were changed again after it, and undoing them would overwrite those later writes")
 
-// rowKey hashes one row image: the table and its primary key, or every column without one.
-func (fb *flashbackState) rowKey(tm *binlog.TableMap, img []binlog.Value) uint64 {
-	h := &fb.h
-	h.SetSeed(fb.seed)
-	h.WriteString(tm.Schema)
-	h.WriteByte(0)
-	h.WriteString(tm.Table)
-	h.WriteByte(0)
-	cols, all := keyColumns(tm, img)
-	var n [8]byte
-	put := func(i int) {
-		v := &img[i]
-		h.WriteByte(byte(v.Kind))
-		binary.LittleEndian.PutUint64(n[:], v.Uint)
-		h.Write(n[:])
-		binary.LittleEndian.PutUint64(n[:], uint64(len(v.Text)))
-		h.Write(n[:])
-		h.Write(v.Text)
-	}
-	if all {
-		for i := range img {
-			put(i)
-		}
-	} else {
-		for _, i := range cols {
-			put(i)
-		}
-	}
-	return h.Sum64()
-}
-
 // keyColumns is the primary key when the table has one and the image holds it, else all.
 func keyColumns(tm *binlog.TableMap, img []binlog.Value) ([]int, bool) {
 	if len(tm.PrimaryKey) == 0 {
@@ -571,62 +581,59 @@ func keyColumns(tm *binlog.TableMap, img []binlog.Value) ([]int, bool) {
 	return tm.PrimaryKey, false
 }
 
-// describeKey renders the row's key (or the whole row) for a conflict report.
-func (fb *flashbackState) describeKey(tm *binlog.TableMap, img []binlog.Value) string {
-	cols, all := keyColumns(tm, img)
-	if all {
-		cols = cols[:0]
-		for i := range img {
-			if img[i].Kind != binlog.ValAbsent {
-				cols = append(cols, i)
-			}
-		}
+// describeKey renders a row key (appendRowKey) for a conflict report: the primary key's
+// columns, or the whole row, as SQL literals.
+func (fb *flashbackState) describeKey(key []byte, tm *binlog.TableMap) string {
+	cols, vals, err := decodeRowKey(key, tm)
+	if err != nil {
+		return fmt.Sprintf("(%v)", err)
 	}
 	b := append(fb.lit[:0], '(')
+	n := 0
 	for j, i := range cols {
-		if j > 0 {
+		if vals[j].Kind == binlog.ValAbsent {
+			continue
+		}
+		if n > 0 {
 			b = append(b, ", "...)
 		}
+		n++
 		b = appendIdent(b, tm.Columns[i].Name)
 		b = append(b, '=')
-		b = appendLiteral(b, &tm.Columns[i], &img[i], 0)
+		b = appendLiteral(b, &tm.Columns[i], &vals[j], 0)
 	}
 	b = append(b, ')')
 	fb.lit = b
 	return truncate(b, 300)
 }
 
-// note records the row hashes of one window row change, and hands them to the spill with its
-// inverse statement.
-func (fb *flashbackState) note(tm *binlog.TableMap, before, after []binlog.Value) {
-	if fb.tables == nil {
-		fb.tables = map[string]bool{}
+// note records the row keys of one window row change, and hands them to the spill with its
+// inverse statement when --on-conflict skip needs them.
+func (fb *flashbackState) note(tm *binlog.TableMap, before, after []binlog.Value) error {
+	fb.tables[tm.Schema+"."+tm.Table] = tm
+	for i, img := range [][]binlog.Value{before, after} {
+		fb.keyBuf[i] = fb.keyBuf[i][:0]
+		if img == nil {
+			continue
+		}
+		fb.keyBuf[i] = appendRowKey(fb.keyBuf[i], tm, img)
+		fb.filter.add(fb.keyBuf[i])
+		if err := fb.win.add(fb.keyBuf[i], 0); err != nil {
+			return err
+		}
 	}
-	if name := tm.Schema + "." + tm.Table; !fb.tables[name] {
-		fb.tables[name] = true
+	if fb.skip {
+		fb.spill.keys = fb.keyBuf
 	}
-	fb.spill.keys = [2]uint64{}
-	if before != nil {
-		fb.spill.keys[0] = fb.rowKey(tm, before)
-		fb.keys = append(fb.keys, fb.spill.keys[0])
-	}
-	if after != nil {
-		fb.spill.keys[1] = fb.rowKey(tm, after)
-		fb.keys = append(fb.keys, fb.spill.keys[1])
-	}
+	return nil
 }
 
-func (fb *flashbackState) inWindow(k uint64) bool {
-	_, ok := slices.BinarySearch(fb.keys, k)
-	return ok
-}
-
-// laterRows checks the rows of a transaction after the window against the window's rows.
+// laterRows records the rows of a transaction after the window that the window may have changed.
 func (r *runner) laterRows(ctx context.Context, ev *binlog.Event) error {
 	rows := ev.Rows
 	tm := rows.Table
 	// Only the tables the window changed: others may lack the column names a key needs.
-	if !r.cfg.Filter.KeepTable(tm) || !r.fb.tables[tm.Schema+"."+tm.Table] {
+	if !r.cfg.Filter.KeepTable(tm) || r.fb.tables[tm.Schema+"."+tm.Table] == nil {
 		return nil
 	}
 	tm, err := r.resolve(ctx, tm)
@@ -647,25 +654,148 @@ func (r *runner) laterRows(ctx context.Context, ev *binlog.Event) error {
 			if img == nil {
 				continue
 			}
-			k := fb.rowKey(tm, img)
-			if !fb.inWindow(k) || fb.hit[k] {
+			fb.keyBuf[0] = appendRowKey(fb.keyBuf[0][:0], tm, img)
+			if !fb.filter.mayHold(fb.keyBuf[0]) {
 				continue
 			}
-			fb.hit[k] = true
-			fb.conflicts = append(fb.conflicts, Conflict{Table: tm.Schema + "." + tm.Table, Key: fb.describeKey(tm, img), Later: r.info})
+			tag, err := fb.laterTag(r.info)
+			if err != nil {
+				return err
+			}
+			if err := fb.later.add(fb.keyBuf[0], tag); err != nil {
+				return err
+			}
 		}
 	}
+	return nil
+}
+
+// laterTag writes the info of a later transaction once, and returns its offset in the infos
+// file: the later runs tag each key with it, so that a conflict names the transaction, and the
+// smallest tag is the first transaction after the window that changed the row.
+func (fb *flashbackState) laterTag(info TxnInfo) (uint64, error) {
+	if fb.infos != nil && fb.laterN > 0 && fb.laterAt == info.Start {
+		return uint64(fb.lastInfo), nil
+	}
+	if fb.infos == nil {
+		f, err := os.CreateTemp(fb.win.dir, "pitr-flashback-later-*")
+		if err != nil {
+			return 0, fmt.Errorf("--flashback needs a temporary file for the conflict check: %w", err)
+		}
+		os.Remove(f.Name())
+		fb.infos = f
+	}
+	b, err := json.Marshal(info)
+	if err != nil {
+		return 0, err
+	}
+	rec := binary.AppendUvarint(fb.lit[:0], uint64(len(b)))
+	rec = append(rec, b...)
+	fb.lit = rec
+	tag := fb.infoOff
+	if _, err := fb.infos.WriteAt(rec, fb.infoOff); err != nil {
+		return 0, fmt.Errorf("--flashback conflict check temporary file: %w", err)
+	}
+	fb.infoOff += int64(len(rec))
+	fb.laterAt = info.Start
+	fb.laterN++
+	fb.lastInfo = tag
+	return uint64(tag), nil
+}
+
+// laterInfo reads back the info laterTag wrote at tag.
+func (fb *flashbackState) laterInfo(tag uint64) (TxnInfo, error) {
+	var info TxnInfo
+	var head [binary.MaxVarintLen64]byte
+	n, err := fb.infos.ReadAt(head[:], int64(tag))
+	if err != nil && err != io.EOF {
+		return info, err
+	}
+	l, k := binary.Uvarint(head[:n])
+	if k <= 0 {
+		return info, errors.New("--flashback conflict check temporary file: a malformed record")
+	}
+	b := make([]byte, l)
+	if _, err := fb.infos.ReadAt(b, int64(tag)+int64(k)); err != nil {
+		return info, fmt.Errorf("--flashback conflict check temporary file: %w", err)
+	}
+	return info, json.Unmarshal(b, &info)
+}
+
+// check joins the window's row keys with the later ones: each key in both is a conflict, with
+// the first later transaction that changed it. Refusing, it keeps the first few to name.
+func (fb *flashbackState) check() error {
+	win, err := fb.win.merge()
+	if err != nil {
+		return err
+	}
+	later, err := fb.later.merge()
+	if err != nil {
+		return err
+	}
+	if fb.skip {
+		fb.hit = map[string]bool{}
+	}
+	// Named in the order of the later transactions; refusing, the first conflictsShown of them.
+	var tags []uint64
+	err = joinKeys(win, later, func(key []byte, tag uint64) error {
+		fb.nConflict++
+		slot := len(fb.conflicts)
+		if fb.skip {
+			fb.hit[string(key)] = true
+		} else if slot >= conflictsShown {
+			slot = 0
+			for i, t := range tags {
+				if t > tags[slot] {
+					slot = i
+				}
+			}
+			if tag >= tags[slot] {
+				return nil
+			}
+		}
+		name, err := keyTable(key)
+		if err != nil {
+			return err
+		}
+		tm := fb.tables[name]
+		if tm == nil {
+			return fmt.Errorf("--flashback conflict check: a row key of table %s, which the window did not change", name)
+		}
+		info, err := fb.laterInfo(tag)
+		if err != nil {
+			return err
+		}
+		c := Conflict{Table: name, Key: fb.describeKey(key, tm), Later: info}
+		if slot == len(fb.conflicts) {
+			fb.conflicts = append(fb.conflicts, c)
+			tags = append(tags, tag)
+		} else {
+			fb.conflicts[slot], tags[slot] = c, tag
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// Sorted by tag, stable: rows of one later transaction stay in key order.
+	idx := make([]int, len(tags))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(tags[a], tags[b]) })
+	sorted := make([]Conflict, len(idx))
+	for i, j := range idx {
+		sorted[i] = fb.conflicts[j]
+	}
+	fb.conflicts = sorted
 	return nil
 }
 
 // readLater reads the binlogs after the window to their end, for conflicts. The event the
 // window stopped at is the first one after it.
 func (r *runner) readLater(ctx context.Context) error {
-	fb := r.fb
-	slices.Sort(fb.keys)
-	fb.keys = slices.Compact(fb.keys)
-	fb.hit = map[uint64]bool{}
-	fb.after = true
+	r.fb.after = true
 	if r.stopEv == nil {
 		return nil
 	}
@@ -686,15 +816,14 @@ func (r *runner) readLater(ctx context.Context) error {
 }
 
 // conflictError lists the conflicting rows (the first 20, and how many more) in one error.
-func conflictError(cs []Conflict) error {
+func conflictError(cs []Conflict, total int) error {
 	var b strings.Builder
-	for i, c := range cs {
-		if i == 20 {
-			fmt.Fprintf(&b, "; and %d more", len(cs)-i)
-			break
-		}
+	for _, c := range cs {
 		b.WriteString("; ")
 		b.WriteString(c.String())
 	}
-	return fmt.Errorf("%w: %d rows%s; nothing was written: end the window before those transactions, or pass --on-conflict skip to undo everything else and leave those rows as they are", ErrConflict, len(cs), b.String())
+	if total > len(cs) {
+		fmt.Fprintf(&b, "; and %d more", total-len(cs))
+	}
+	return fmt.Errorf("%w: %d rows%s; nothing was written: end the window before those transactions, or pass --on-conflict skip to undo everything else and leave those rows as they are", ErrConflict, total, b.String())
 }

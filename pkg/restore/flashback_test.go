@@ -97,3 +97,111 @@ func TestSpillReverse(t *testing.T) {
 		})
 	}
 }
+
+// TestKeyRunsJoin joins two sets of row keys through runs of several sizes (down to one key a
+// run, and compaction after every few runs) and a filter of several sizes (down to 64 bits, so
+// that almost every later key passes it): the keys both sides hold are found exactly, each once,
+// with the smallest tag the later side gave it, however the keys are spread over runs.
+func TestKeyRunsJoin(t *testing.T) {
+	tm := &binlog.TableMap{Schema: "db", Table: "t", Columns: []binlog.Column{{Name: "id"}, {Name: "v"}}, PrimaryKey: []int{0}}
+	keyless := &binlog.TableMap{Schema: "db", Table: "u", Columns: []binlog.Column{{Name: "a"}, {Name: "b"}}}
+	img := func(tm *binlog.TableMap, i int) []binlog.Value {
+		return []binlog.Value{{Kind: binlog.ValInt, Text: []byte(fmt.Sprint(i))}, {Kind: binlog.ValString, Text: []byte(strings.Repeat("v", i%7))}}
+	}
+	for _, c := range []struct {
+		limit, max int
+		bits       uint64
+	}{{1, 3, 64}, {50, 2, 64}, {200, 4, 1 << 10}, {keyRunBytes, keyRunsMax, keyFilterB}} {
+		t.Run(fmt.Sprint(c.limit, "/", c.max, "/", c.bits), func(t *testing.T) {
+			win, later := newKeyRuns(t.TempDir()), newKeyRuns(t.TempDir())
+			defer win.Close()
+			defer later.Close()
+			win.limit, win.max, later.limit, later.max = c.limit, c.max, c.limit, c.max
+			f := newKeyFilter(c.bits)
+			want := map[string]uint64{}
+			inWin := map[string]bool{}
+			// The window changes ids 0, 3, 6, ... of both tables, some twice.
+			for i := 0; i < 600; i += 3 {
+				for _, m := range []*binlog.TableMap{tm, keyless} {
+					k := appendRowKey(nil, m, img(m, i))
+					inWin[string(k)] = true
+					f.add(k)
+					if err := win.add(k, 0); err != nil {
+						t.Fatal(err)
+					}
+					if i%2 == 0 {
+						win.add(k, 0)
+					}
+				}
+			}
+			// Three later transactions change every 2nd, 3rd and 4th id: many ids in more than one.
+			for n := uint64(1); n <= 3; n++ {
+				for i := 0; i < 900; i += int(n) + 1 {
+					for _, m := range []*binlog.TableMap{tm, keyless} {
+						k := appendRowKey(nil, m, img(m, i))
+						if !f.mayHold(k) {
+							if inWin[string(k)] {
+								t.Fatalf("the filter holds back %d of the window", i)
+							}
+							continue
+						}
+						// Tags descend as the transactions go on: the join must keep the smallest.
+						tag := 10 - n
+						if w, ok := want[string(k)]; inWin[string(k)] && (!ok || tag < w) {
+							want[string(k)] = tag
+						}
+						if err := later.add(k, tag); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+			}
+			wm, err := win.merge()
+			if err != nil {
+				t.Fatal(err)
+			}
+			lm, err := later.merge()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]uint64{}
+			err = joinKeys(wm, lm, func(key []byte, tag uint64) error {
+				if _, dup := got[string(key)]; dup {
+					t.Errorf("key %q joined twice", key)
+				}
+				got[string(key)] = tag
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(want) == 0 || len(got) != len(want) {
+				t.Fatalf("%d keys joined, want %d", len(got), len(want))
+			}
+			for k, tag := range want {
+				if got[k] != tag {
+					t.Errorf("key %q: tag %d, want %d", k, got[k], tag)
+				}
+				name, err := keyTable([]byte(k))
+				if err != nil || (name != "db.t" && name != "db.u") {
+					t.Errorf("key %q: table %q, %v", k, name, err)
+				}
+			}
+		})
+	}
+}
+
+// TestRowKeyDescribe reads back a row key for a conflict report: the primary key's columns, or
+// every column of a keyless table, as literals.
+func TestRowKeyDescribe(t *testing.T) {
+	tm := &binlog.TableMap{Schema: "db", Table: "t", Columns: []binlog.Column{{Name: "a"}, {Name: "id"}}, PrimaryKey: []int{1}}
+	img := []binlog.Value{{Kind: binlog.ValString, Text: []byte("x'y")}, {Kind: binlog.ValInt, Text: []byte("-7")}}
+	fb := &flashbackState{}
+	if got := fb.describeKey(appendRowKey(nil, tm, img), tm); got != "(`id`=-7)" {
+		t.Errorf("keyed: %s", got)
+	}
+	tm.PrimaryKey = nil
+	if got := fb.describeKey(appendRowKey(nil, tm, img), tm); got != "(`a`=X'782779', `id`=-7)" {
+		t.Errorf("keyless: %s", got)
+	}
+}
