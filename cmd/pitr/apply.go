@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -150,28 +151,51 @@ func runApply(ctx context.Context, o replayOptions, g *globalOptions, args []str
 	if err != nil {
 		return err
 	}
-	lister, ok := src.(interface{ Files() []string })
-	if !ok {
+	var files []string
+	if lister, ok := src.(interface{ Files() []string }); ok {
+		files = lister.Files()
+	} else if slices.ContainsFunc(args, binlog.IsStream) {
+		files = args
+	} else {
 		src.Close()
-		return usagef(errors.New("--target needs binlog files (their sizes for progress, and seeking to the checkpoint)"))
+		return usagef(errors.New("--target needs binlog files or a pipe, not a --source server"))
 	}
-	files := lister.Files()
-	src.Close()
+	// A pipe or stdin is read once: the source already open is the apply's, and a retry, which
+	// would read it again from the start, cannot be. A compressed archive is read again from
+	// its start (it cannot seek), skipping to the checkpoint.
+	once := slices.ContainsFunc(args, readOnce)
+	if !once {
+		src.Close()
+	}
 	if ck != nil {
 		ck.Name = o.checkpointName(files)
 	}
 	if start.File == "" {
-		start.File = filepath.Base(files[0])
+		start.File = binlog.FileName(files[0])
 	}
 	open := func(ctx context.Context, from binlog.Position) (binlog.Source, error) {
+		if once {
+			if src == nil {
+				return nil, fmt.Errorf("%s cannot be read again (a pipe or stdin): run the same command again with the same input "+
+					"to resume after the target's checkpoint", strings.Join(args, " "))
+			}
+			s := src
+			src = nil
+			return s, nil
+		}
 		at := start
-		if !from.IsZero() && at.Before(from) && hasFile(files, from.File) {
+		if !from.IsZero() && at.Before(from) && hasFile(files, from.File) && !slices.ContainsFunc(files, binlog.IsStream) {
 			at = from // seek straight to the checkpoint
 		}
 		c := cfg
 		s, _, err := openSource(ctx, o, at, &c, files)
 		return s, err
 	}
+	defer func() {
+		if once && src != nil {
+			src.Close()
+		}
+	}()
 
 	// One look at the target before writing: it answers, its max_allowed_packet, its checkpoint.
 	probe, err := db.Conn(ctx)
@@ -208,6 +232,11 @@ func runApply(ctx context.Context, o replayOptions, g *globalOptions, args []str
 	if err != nil {
 		return fmt.Errorf("target %s: %w", target.Address(), err)
 	}
+	if resumed && once && !hasFile(files, resume.End.File) {
+		// Read once, the input cannot be searched for the checkpoint's transaction.
+		return fmt.Errorf("the target's checkpoint %s (name %q) is not in %s: give the input it was written from, or another --checkpoint-name",
+			resume.End, ck.Name, strings.Join(args, " "))
+	}
 	if resumed && !hasFile(files, resume.End.File) {
 		log.Warn("the checkpoint names a file that is not among the binlogs given; is --checkpoint-name right?",
 			slog.String("checkpoint", resume.End.String()), slog.String("name", ck.Name))
@@ -219,8 +248,18 @@ func runApply(ctx context.Context, o replayOptions, g *globalOptions, args []str
 
 	sizes := fileSizes(files)
 	sum := summary{origin: origin, window: cfg.Window, files: files, o: o, target: target.Address() + " (" + version + "; " + target.TLSState(cipher) + ")", ck: ck, resume: resume, resumed: resumed}
-	count := !a.yes && !a.dryRun
+	count := !a.yes && !a.dryRun && !once
 	checkTriggers := len(triggers) > 0 && !a.allowTriggers
+	if checkTriggers && once {
+		// Which tables the replay writes takes a pass over the input, which a pipe allows once.
+		names := make([]string, len(triggers))
+		for i, t := range triggers {
+			names[i] = t.Name + " ON " + t.Table
+		}
+		return fmt.Errorf("target %s: %w: %s; reading a pipe, pitr cannot tell beforehand which tables the replay writes: "+
+			"drop the triggers for the apply, give the binlogs as files, or accept the risk with --allow-triggers",
+			target.Address(), restore.ErrTriggers, strings.Join(names, ", "))
+	}
 	if count || checkTriggers {
 		// Count what will be applied, and see which tables it writes: a pass over the binlogs
 		// without writing. Nothing is written while a trigger on one of them is in place.
@@ -380,9 +419,19 @@ type applyError struct {
 func (e *applyError) Error() string { return e.msg }
 func (e *applyError) Unwrap() error { return e.err }
 
+// readOnce reports whether path is stdin or a pipe: a compressed archive on disk can be
+// read again from its start.
+func readOnce(path string) bool {
+	if path == "-" {
+		return true
+	}
+	st, err := os.Stat(path)
+	return err == nil && !st.Mode().IsRegular()
+}
+
 func hasFile(files []string, base string) bool {
 	for _, f := range files {
-		if filepath.Base(f) == base {
+		if binlog.FileName(f) == base {
 			return true
 		}
 	}
@@ -474,6 +523,9 @@ type sizes struct {
 
 func fileSizes(files []string) sizes {
 	s := sizes{before: make(map[string]int64)}
+	if slices.ContainsFunc(files, binlog.IsStream) {
+		return s // a pipe has no size, and an archive's is not the binlog's
+	}
 	for _, f := range files {
 		s.before[filepath.Base(f)] = s.total
 		if st, err := os.Stat(f); err == nil {
@@ -528,6 +580,12 @@ func showProgress(w io.Writer, every time.Duration, tty bool, p *restore.Progres
 func progressLine(p *restore.Progress, sz sizes, startDone int64, el time.Duration) string {
 	done := sz.done(p.Position())
 	secs := max(el.Seconds(), 0.001)
+	if sz.total == 0 {
+		// Input of unknown size: no share done, no ETA.
+		return fmt.Sprintf("%s read, %.0f txn/s, %.0f rows/s (%d rows, %s of statements sent), elapsed %s",
+			mb(done), float64(p.Transactions.Load())/secs, float64(p.RowsSent.Load())/secs, p.RowsSent.Load(),
+			mb(p.BytesSent.Load()), el.Round(time.Second))
+	}
 	line := fmt.Sprintf("%s of %s (%.1f%%), %.0f txn/s, %.0f rows/s (%d rows, %s of statements sent), elapsed %s",
 		mb(done), mb(sz.total), 100*float64(done)/float64(max(sz.total, 1)),
 		float64(p.Transactions.Load())/secs, float64(p.RowsSent.Load())/secs, p.RowsSent.Load(), mb(p.BytesSent.Load()),
