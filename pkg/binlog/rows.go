@@ -456,6 +456,15 @@ func (r *Rows) value(c *Column, data []byte) (Value, int, error) {
 		if c.Type == mysql.MYSQL_TYPE_SET {
 			k = ValSet
 		}
+		if c.membersLogged {
+			// Index 0 is the '' a non-strict server stores for an invalid value.
+			if k == ValEnum && u > uint64(len(c.Enum)) {
+				return Value{}, 0, fmt.Errorf("%w: ENUM index %d in a column of %d members", ErrCorrupt, u, len(c.Enum))
+			}
+			if k == ValSet && len(c.Set) < 64 && u>>uint(len(c.Set)) != 0 {
+				return Value{}, 0, fmt.Errorf("%w: SET bits %#x in a column of %d members", ErrCorrupt, u, len(c.Set))
+			}
+		}
 		return Value{Kind: k, Uint: u}, c.lenBytes, nil
 	case mysql.MYSQL_TYPE_STRING, mysql.MYSQL_TYPE_VARCHAR, mysql.MYSQL_TYPE_VAR_STRING:
 		b, n, err := lenPrefixed(c.lenBytes)

@@ -56,6 +56,9 @@ type Column struct {
 	precision int // DECIMAL
 	scale     int
 	bits      int // BIT
+	// membersLogged: Enum or Set came from the table map itself (binlog_row_metadata=FULL), so
+	// a value past the members is corruption; from a schema, which may be older, it is not said.
+	membersLogged bool
 }
 
 // FixedLen is the declared length in bytes of a CHAR or BINARY column (MYSQL_TYPE_STRING, which
@@ -165,11 +168,13 @@ func newTableMap(e *replication.TableMapEvent, mariaDB bool) (*TableMap, error) 
 		case mysql.MYSQL_TYPE_ENUM:
 			if ei < len(enums) {
 				c.Enum = copyAll(enums[ei])
+				c.membersLogged = true
 			}
 			ei++
 		case mysql.MYSQL_TYPE_SET:
 			if si < len(sets) {
 				c.Set = copyAll(sets[si])
+				c.membersLogged = true
 			}
 			si++
 		}
