@@ -62,8 +62,6 @@ type Event struct {
 	ExecLoad  ExecLoad
 	LoadBegin bool // the LoadBlock is a Begin_load_query: a new file
 	OnePhase  bool // on KindXAPrepare: XA COMMIT ... ONE PHASE, the transaction is committed
-
-	owned []byte // the event's bytes when they are not the reader's buffer (see Prefetcher)
 }
 
 // EndPosition is where the event ends, which is where a replay that applied it resumes.

@@ -15,7 +15,7 @@ type Prefetcher struct {
 	keep func(*TableMap) bool
 
 	ch     chan []prefetched // batches: one channel operation per event would cost more than a row
-	free   chan []byte
+	pool   *chunkPool
 	events chan *Event       // consumed events, for reuse
 	pres   chan *predecoded  // consumed row buffers, for reuse
 	spent  chan []prefetched // consumed batches, for reuse
@@ -34,14 +34,14 @@ type prefetched struct {
 	endErr  error
 	hasEnd  bool
 	err     error
-	release []byte
+	release [][]byte // read buffers that no event after this one points into
 	pre     *predecoded
 }
 
 var _ Source = (*Prefetcher)(nil)
 
 const (
-	// maxPooled is the largest event buffer kept for reuse; bigger events get one of their own.
+	// maxPooled bounds the row buffers kept for reuse.
 	maxPooled = 64 << 10
 	batchLen  = 64
 	batchSize = 256 << 10 // bytes of events and decoded rows after which a batch is handed over early
@@ -56,27 +56,63 @@ func NewPrefetcher(src *FileSource, depth int, keep func(*TableMap) bool) *Prefe
 		depth = 2
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	// Every event in flight (the queue, the batch being filled, the one being consumed) holds a
-	// buffer and an Event; pooling fewer makes the rest fresh allocations.
+	// Every event in flight (the queue, the batch being filled, the one being consumed) holds an
+	// Event; pooling fewer makes the rest fresh allocations. Read buffers in flight are bounded
+	// by the bytes of the batches in flight.
 	pool := (depth + 2) * batchLen
-	p := &Prefetcher{src: src, keep: keep, ch: make(chan []prefetched, depth), free: make(chan []byte, pool),
+	p := &Prefetcher{src: src, keep: keep, ch: make(chan []prefetched, depth), pool: newChunkPool(readBufSize, depth+4),
 		events: make(chan *Event, pool), pres: make(chan *predecoded, 2*batchLen), spent: make(chan []prefetched, depth+2),
 		cancel: cancel}
-	src.alloc = p.alloc
+	src.pool = p.pool
 	p.wg.Add(1)
 	go p.run(ctx)
 	return p
 }
 
-func (p *Prefetcher) alloc(n int) []byte {
+// chunkPool recycles the read buffers of a FileSource under a Prefetcher. A buffer the reader
+// has moved on from is retired: it travels with the next event handed over and comes back when
+// the consumer has moved past that event, and so past every event that points into it.
+type chunkPool struct {
+	size    int
+	free    chan []byte
+	retired [][]byte // since the last event handed over; prefetch goroutine only
+}
+
+func newChunkPool(size, n int) *chunkPool {
+	return &chunkPool{size: size, free: make(chan []byte, n)}
+}
+
+// get returns a buffer of at least n bytes.
+func (c *chunkPool) get(n int) []byte {
+	if n > c.size {
+		return make([]byte, n) // a big event: not kept for reuse
+	}
 	select {
-	case b := <-p.free:
-		if cap(b) >= n {
-			return b[:n]
-		}
+	case b := <-c.free:
+		return b
 	default:
 	}
-	return make([]byte, n, max(n, 8<<10))
+	return make([]byte, c.size)
+}
+
+func (c *chunkPool) retire(b []byte) { c.retired = append(c.retired, b) }
+
+// take returns the buffers retired since the last call.
+func (c *chunkPool) take() [][]byte {
+	r := c.retired
+	c.retired = nil
+	return r
+}
+
+// put hands back a buffer that no event points into any more.
+func (c *chunkPool) put(b []byte) {
+	if len(b) != c.size {
+		return
+	}
+	select {
+	case c.free <- b:
+	default:
+	}
 }
 
 func (p *Prefetcher) run(ctx context.Context) {
@@ -113,7 +149,7 @@ func (p *Prefetcher) run(ctx context.Context) {
 			e = new(Event)
 		}
 		*e = *ev
-		it := prefetched{ev: e, release: ev.owned}
+		it := prefetched{ev: e}
 		switch ev.Kind {
 		case KindGTID, KindRows:
 			it.hasEnd = true
@@ -125,6 +161,8 @@ func (p *Prefetcher) run(ctx context.Context) {
 			// Answered from the source's cache for all but a transaction's first event.
 			it.end, it.endErr = p.src.PeekTxnEnd(ctx)
 		}
+		// After the lookahead, which may also move on to a fresh buffer.
+		it.release = p.pool.take()
 		// Decode rows ahead only while the consumer is behind (the queue is over half full):
 		// when it waits, handing events over sooner is worth more, and it decodes them itself.
 		// The split of the work adapts to where the time goes; the output does not change.
@@ -190,11 +228,8 @@ func (p *Prefetcher) Next(ctx context.Context) (*Event, error) {
 
 // recycle hands the buffers of the event last returned back to the prefetch goroutine.
 func (p *Prefetcher) recycle() {
-	if b := p.cur.release; b != nil && cap(b) <= maxPooled {
-		select {
-		case p.free <- b:
-		default:
-		}
+	for _, b := range p.cur.release {
+		p.pool.put(b)
 	}
 	if e := p.cur.ev; e != nil {
 		*e = Event{}

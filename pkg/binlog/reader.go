@@ -68,15 +68,22 @@ func (f *format) postHeaderLen(t replication.EventType) int {
 	return -1
 }
 
-// fileReader frames the events of one binlog file. It reads through a large buffer and hands
-// out events that alias it, so most events are never copied.
+// fileReader frames the events of one binlog file. It reads through a large buffer with large
+// reads and hands out events that alias it, so events are never copied. Under a Prefetcher
+// (chunks set) a buffer is never overwritten once events of it were handed out: the reader moves
+// on to a fresh buffer and hands the old one back through the pool when the consumer is done
+// with its events.
 type fileReader struct {
 	path string
 	name string
 	f    *os.File
-	r    *bufio.Reader
+	in   io.Reader // f, or the decompressor of an archive
+	buf  []byte    // unread bytes are buf[r:w]
+	r, w int
+	rerr error      // what the last read of in said (io.EOF at the end), sticky
+	size int        // size of a buffer: readBufSize, less for a small file
+	pool *chunkPool // set under a Prefetcher
 	off  int64
-	big  []byte // holds events larger than the read buffer
 	fmt  *format
 
 	warnedCRC bool // the warning that the file has no checksums was given
@@ -88,12 +95,15 @@ type fileReader struct {
 	unzip  io.Closer // the decompressor of a compressed archive
 }
 
-func openFile(path string) (*fileReader, error) {
+func openFile(path string) (*fileReader, error) { return openFileWith(path, nil) }
+
+// openFileWith opens path reading into buffers of pool (nil: buffers of its own).
+func openFileWith(path string, pool *chunkPool) (*fileReader, error) {
 	f, err := openInput(path)
 	if err != nil {
 		return nil, err
 	}
-	fr := &fileReader{path: path, name: inputName(path), f: f}
+	fr := &fileReader{path: path, name: inputName(path), f: f, pool: pool}
 	var in io.Reader = f
 	bufSize := readBufSize
 	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() < int64(bufSize) && compression(path) == "" {
@@ -117,12 +127,19 @@ func openFile(path string) (*fileReader, error) {
 		}
 		in, fr.unzip, fr.stream = zr, zr.IOReadCloser(), true
 	}
-	fr.r = bufio.NewReaderSize(in, bufSize)
-	var m [4]byte
-	n, err := io.ReadFull(fr.r, m[:])
-	if err != nil || !bytes.Equal(m[:], magic) {
+	fr.in, fr.size = in, bufSize
+	if pool != nil {
+		fr.size = pool.size
+	}
+	err = fr.fill(4)
+	m := fr.buf[fr.r:fr.w]
+	if len(m) >= 4 {
+		m, err = m[:4], nil
+	}
+	n := len(m)
+	if err != nil || !bytes.Equal(m, magic) {
 		fr.Close()
-		if n < 4 && n > 0 && bytes.HasPrefix(magic, m[:n]) {
+		if n < 4 && n > 0 && bytes.HasPrefix(magic, m) {
 			return nil, &PosError{Pos: Position{File: fr.name}, Path: path, Err: ErrTruncated}
 		}
 		if err != nil && n == 0 && !errors.Is(err, io.EOF) {
@@ -130,8 +147,71 @@ func openFile(path string) (*fileReader, error) {
 		}
 		return nil, &PosError{Pos: Position{File: fr.name}, Path: path, Err: ErrNotBinlog}
 	}
+	fr.r += 4
 	fr.off = 4
 	return fr, nil
+}
+
+// fill makes at least n unread bytes available in buf[r:w], reading as much as the buffer
+// holds at a time. It returns nil when they are there, else what the input said (io.EOF at its
+// end, with fewer bytes available).
+func (fr *fileReader) fill(n int) error {
+	if fr.w-fr.r >= n {
+		return nil
+	}
+	if fr.r+n > len(fr.buf) {
+		fr.move(n)
+	}
+	for fr.w-fr.r < n && fr.rerr == nil {
+		k, err := fr.in.Read(fr.buf[fr.w:])
+		fr.w += k
+		if err != nil {
+			fr.rerr = err
+		} else if k == 0 {
+			fr.rerr = io.ErrNoProgress
+		}
+	}
+	if fr.w-fr.r >= n {
+		return nil
+	}
+	return fr.rerr
+}
+
+// move puts the unread bytes at the start of a buffer that holds at least n bytes: the same one
+// when no event handed out can point into it, else a fresh one.
+func (fr *fileReader) move(n int) {
+	size := max(fr.size, n)
+	var nb []byte
+	switch {
+	case fr.pool != nil:
+		nb = fr.pool.get(size)
+		if fr.buf != nil {
+			fr.pool.retire(fr.buf)
+		}
+	case size > len(fr.buf):
+		nb = make([]byte, size)
+	default:
+		nb = fr.buf
+	}
+	k := copy(nb, fr.buf[fr.r:fr.w])
+	fr.buf, fr.r, fr.w = nb, 0, k
+}
+
+// peekAhead returns the unread bytes k to k+n without consuming them, reading more if needed
+// (without overwriting bytes of events handed out). Fewer bytes come back at the end of the input.
+func (fr *fileReader) peekAhead(k, n int) ([]byte, error) {
+	if fr.w-fr.r < k+n && fr.r+k+n > len(fr.buf) && fr.pool == nil {
+		// The event last handed out must stay where it is while its caller looks ahead.
+		nb := make([]byte, max(fr.size, k+n))
+		c := copy(nb, fr.buf[fr.r:fr.w])
+		fr.buf, fr.r, fr.w = nb, 0, c
+	}
+	err := fr.fill(k + n)
+	end := min(fr.r+k+n, fr.w)
+	if fr.r+k > end {
+		return nil, err
+	}
+	return fr.buf[fr.r+k : end], err
 }
 
 // openInput opens a binlog path; "-" is stdin.
@@ -174,6 +254,10 @@ func IsStream(path string) bool {
 }
 
 func (fr *fileReader) Close() error {
+	if fr.pool != nil && fr.buf != nil {
+		fr.pool.retire(fr.buf) // events of it may still be on their way
+		fr.buf, fr.r, fr.w = nil, 0, 0
+	}
 	if fr.unzip != nil {
 		fr.unzip.Close()
 	}
@@ -188,8 +272,8 @@ func (fr *fileReader) pos() Position { return Position{File: fr.name, Offset: fr
 // next returns the next event's header and its bytes (header included, checksum included). The
 // bytes are valid until the following call. It returns io.EOF at a clean end of file.
 func (fr *fileReader) next() (Header, []byte, error) {
-	hb, err := fr.r.Peek(headerSize)
-	if err != nil {
+	if err := fr.fill(headerSize); err != nil {
+		hb := fr.buf[fr.r:fr.w]
 		if len(hb) == 0 && errors.Is(err, io.EOF) {
 			return Header{}, nil, io.EOF
 		}
@@ -199,50 +283,56 @@ func (fr *fileReader) next() (Header, []byte, error) {
 		}
 		return Header{}, nil, &PosError{Pos: fr.pos(), Err: err}
 	}
-	h := parseHeader(hb)
-	if h.EventSize < headerSize || h.EventSize > maxEventSize {
-		return h, nil, &PosError{Pos: fr.pos(), Err: fmt.Errorf("%w: event size %d", ErrCorrupt, h.EventSize)}
+	h := parseHeader(fr.buf[fr.r:])
+	if err := fr.checkSize(h); err != nil {
+		return h, nil, err
 	}
 	size := int(h.EventSize)
-	var raw []byte
-	if size <= fr.r.Size() {
-		raw, err = fr.r.Peek(size)
-		if err == nil {
-			_, _ = fr.r.Discard(size)
-		}
-	} else {
+	if size > len(fr.buf)-fr.r && size > fr.size {
 		if avail := fr.available(); int64(size) > avail {
 			// Do not allocate up to a gigabyte for a length the file cannot hold.
 			return h, nil, &PosError{Pos: fr.pos(), Err: fmt.Errorf("%w: %s event of %d bytes, %d present",
 				ErrTruncated, h.Type, size, avail)}
 		}
-		if cap(fr.big) < size {
-			fr.big = make([]byte, size)
-		}
-		raw = fr.big[:size]
-		var n int
-		n, err = io.ReadFull(fr.r, raw)
-		raw = raw[:n]
 	}
-	if err != nil {
+	if err := fr.fill(size); err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return h, nil, &PosError{Pos: fr.pos(), Err: fmt.Errorf("%w: %s event of %d bytes, %d present",
-				ErrTruncated, h.Type, size, fr.available())}
+				ErrTruncated, h.Type, size, fr.w-fr.r)}
 		}
 		return h, nil, &PosError{Pos: fr.pos(), Err: err}
 	}
-	// A server writes each event's end position into its header (log_pos). In a file without
-	// checksums a mismatch is the only sign of a flipped length or position byte (with them,
-	// the checksum names it). Zero is what artificial events carry.
+	raw := fr.buf[fr.r : fr.r+size : fr.r+size]
 	if h.Type == replication.FORMAT_DESCRIPTION_EVENT && fr.off != 4 {
 		fr.relay = true
 	}
-	if end := uint32(fr.off + int64(size)); fr.fmt != nil && !fr.fmt.checksum && !fr.relay && h.LogPos != 0 && h.LogPos != end {
-		return h, nil, &PosError{Pos: fr.pos(), Err: fmt.Errorf("%w: %s event of %d bytes ends at %d, its header says %d",
-			ErrCorrupt, h.Type, size, end, h.LogPos)}
+	if err := checkEnd(fr.fmt, fr.relay, h, Position{File: fr.name, Offset: fr.off}); err != nil {
+		return h, nil, err
 	}
+	fr.r += size
 	fr.off += int64(size)
 	return h, raw, nil
+}
+
+// checkSize refuses an event length no event can have.
+func (fr *fileReader) checkSize(h Header) error {
+	if h.EventSize < headerSize || h.EventSize > maxEventSize {
+		return &PosError{Pos: fr.pos(), Err: fmt.Errorf("%w: event size %d", ErrCorrupt, h.EventSize)}
+	}
+	return nil
+}
+
+// checkEnd compares the end position in the header of the event at "at" with where it ends.
+// A server writes each event's end position into its header (log_pos). In a file without
+// checksums a mismatch is the only sign of a flipped length or position byte (with them, the
+// checksum names it). Zero is what artificial events carry; a relay log's events after its
+// second format event carry the source server's positions.
+func checkEnd(f *format, relay bool, h Header, at Position) error {
+	if end := uint32(at.Offset + int64(h.EventSize)); f != nil && !f.checksum && !relay && h.LogPos != 0 && h.LogPos != end {
+		return &PosError{Pos: at, Err: fmt.Errorf("%w: %s event of %d bytes ends at %d, its header says %d",
+			ErrCorrupt, h.Type, h.EventSize, end, h.LogPos)}
+	}
+	return nil
 }
 
 func (fr *fileReader) available() int64 {

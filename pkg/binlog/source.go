@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 
 	"github.com/go-mysql-org/go-mysql/replication"
 )
@@ -41,10 +42,12 @@ type FileSource struct {
 	ev    Event
 	err   error
 	start Position
-	ahead *fileReader // lookahead reader on the current file, see TxnEnd
+	// The current file once more, for a lookahead past the bytes read (see PeekTxnEnd).
+	ahead *os.File
+	view  fileView
 
-	log   *slog.Logger
-	alloc func(n int) []byte // set by a Prefetcher: where events are copied before decoding
+	log  *slog.Logger
+	pool *chunkPool // set by a Prefetcher: events outlive the next call, so buffers are recycled by it
 
 	payload payloadReader // events inside a Transaction_payload event, being read
 
@@ -144,7 +147,7 @@ func (s *FileSource) next(ctx context.Context) (*Event, error) {
 			if s.idx >= len(s.files) {
 				return nil, io.EOF
 			}
-			fr, err := openFile(s.files[s.idx])
+			fr, err := openFileWith(s.files[s.idx], s.pool)
 			if err != nil {
 				var pe *PosError
 				if errors.As(err, &pe) {
@@ -185,14 +188,6 @@ func (s *FileSource) next(ctx context.Context) (*Event, error) {
 		if err != nil {
 			return nil, err
 		}
-		var owned []byte
-		if s.alloc != nil {
-			// The event outlives this call (a Prefetcher hands it to another goroutine), so
-			// decode it from memory of its own rather than the read buffer.
-			owned = s.alloc(len(raw))
-			copy(owned, raw)
-			raw = owned
-		}
 		body, err := s.cur.body(h, raw, at)
 		if err != nil {
 			return nil, err
@@ -208,7 +203,7 @@ func (s *FileSource) next(ctx context.Context) (*Event, error) {
 			}
 			continue
 		}
-		s.ev = Event{Pos: at, End: s.cur.off, Header: h, Body: body, owned: owned}
+		s.ev = Event{Pos: at, End: s.cur.off, Header: h, Body: body}
 		if err := s.dec.decode(&s.ev, raw, s.cur.fmt); err != nil {
 			return nil, &PosError{Pos: at, Err: err}
 		}
@@ -336,6 +331,7 @@ func (s *FileSource) Close() error {
 }
 
 func (s *FileSource) closeAhead() {
+	s.view.close()
 	if s.ahead != nil {
 		s.ahead.Close()
 		s.ahead = nil
@@ -375,76 +371,253 @@ func (s *FileSource) PeekTxnEnd(ctx context.Context) (TxnEnd, error) {
 }
 
 func (s *FileSource) peekTxnEnd(ctx context.Context, last Event) (TxnEnd, error) {
-	if s.ahead == nil || s.ahead.off > s.cur.off {
-		s.closeAhead()
-		fr, err := openFile(s.cur.path)
-		if err != nil {
-			return TxnEnd{}, err
-		}
-		s.ahead = fr
-	}
-	a := s.ahead
-	a.fmt = s.cur.fmt
-	if gap := s.cur.off - a.off; gap > 0 {
-		// Usually the lookahead stopped at the end of the previous transaction, a few events
-		// back, with those bytes still in its buffer.
-		if gap <= int64(a.r.Buffered()) {
-			_, _ = a.r.Discard(int(gap))
-		} else {
-			if _, err := a.f.Seek(s.cur.off, io.SeekStart); err != nil {
-				return TxnEnd{}, err
-			}
-			a.r.Reset(a.f)
-		}
-		a.off = s.cur.off
-	}
 	// A statement outside BEGIN...COMMIT, and a MariaDB standalone GTID's statement, end at once.
-	switch {
-	case last.Kind == KindQuery && last.Query.Keyword() == "":
+	if last.Kind == KindQuery && last.Query.Keyword() == "" {
 		return TxnEnd{End: last.EndPosition(), Timestamp: last.Header.Timestamp}, nil
 	}
 	standalone := last.Kind == KindGTID && last.GTID.Standalone
-	seenBegin := last.Kind == KindQuery && last.Query.Keyword() == "BEGIN" ||
-		last.Kind == KindGTID && last.GTID.MariaDB && !standalone || last.Kind == KindRows
+	sc := txnScan{standalone: standalone, seenBegin: last.Kind == KindQuery && last.Query.Keyword() == "BEGIN" ||
+		last.Kind == KindGTID && last.GTID.MariaDB && !standalone || last.Kind == KindRows}
+
+	// Most transactions end within the bytes read already or the next read: frame them there,
+	// so that they are read from the file once. A longer one continues on a reader of its own.
+	fr := s.cur
+	relay := fr.relay
+	k, maxLook := 0, fr.size/2
+	for {
+		at := Position{File: fr.name, Offset: fr.off + int64(k)}
+		hb, err := fr.peekAhead(k, headerSize)
+		if len(hb) < headerSize {
+			if err == nil || errors.Is(err, io.EOF) {
+				return TxnEnd{End: at, Truncated: true}, nil
+			}
+			return TxnEnd{}, &PosError{Pos: at, Err: err}
+		}
+		h := parseHeader(hb)
+		if h.EventSize < headerSize || h.EventSize > maxEventSize {
+			return TxnEnd{}, &PosError{Pos: at, Err: fmt.Errorf("%w: event size %d", ErrCorrupt, h.EventSize)}
+		}
+		size := int(h.EventSize)
+		if k+size > maxLook {
+			break
+		}
+		raw, err := fr.peekAhead(k, size)
+		if len(raw) < size {
+			if err == nil || errors.Is(err, io.EOF) {
+				return TxnEnd{End: at, Truncated: true}, nil
+			}
+			return TxnEnd{}, &PosError{Pos: at, Err: err}
+		}
+		if h.Type == replication.FORMAT_DESCRIPTION_EVENT && at.Offset != 4 {
+			relay = true
+		}
+		if err := checkEnd(fr.fmt, relay, h, at); err != nil {
+			return TxnEnd{}, err
+		}
+		k += size
+		if end, done := sc.event(h, raw, at, fr.fmt); done {
+			return end, nil
+		}
+	}
+
+	if s.ahead == nil {
+		f, err := os.Open(fr.path)
+		if err != nil {
+			return TxnEnd{}, err
+		}
+		s.ahead = f
+	}
+	return s.scanFile(ctx, fr, fr.off+int64(k), relay, &sc)
+}
+
+// scanFile frames the events of the current file from off to the end of the transaction sc
+// follows. A long transaction is mostly large rows events, and only their headers are read,
+// through a memory map of the file where there is one: the lookahead touches a small part of
+// the bytes it passes, and copies none of them.
+func (s *FileSource) scanFile(ctx context.Context, fr *fileReader, off int64, relay bool, sc *txnScan) (end TxnEnd, err error) {
+	v := &s.view
+	if v.f != s.ahead {
+		v.reset(s.ahead)
+	}
+	if !v.noMap {
+		// A file cut shorter while mapped faults on access: an error, not a crash.
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		defer func() {
+			if r := recover(); r != nil {
+				if re, ok := r.(interface{ Addr() uintptr }); ok && re != nil {
+					end, err = TxnEnd{}, &PosError{Pos: Position{File: fr.name, Offset: off}, Err: fmt.Errorf("%w: the file became shorter while being read", ErrTruncated)}
+					return
+				}
+				panic(r)
+			}
+		}()
+	}
+	hop := false
 	for n := 0; ; n++ {
 		if n&1023 == 0 {
 			if err := ctx.Err(); err != nil {
 				return TxnEnd{}, err
 			}
 		}
-		h, raw, err := a.next()
-		if err == io.EOF || errors.Is(err, ErrTruncated) {
-			return TxnEnd{End: a.pos(), Truncated: true}, nil
+		at := Position{File: fr.name, Offset: off}
+		hb, err := v.bytes(off, headerSize, hop)
+		if len(hb) < headerSize {
+			if err == nil || errors.Is(err, io.EOF) {
+				return TxnEnd{End: at, Truncated: true}, nil
+			}
+			return TxnEnd{}, &PosError{Pos: at, Err: err}
 		}
-		if err != nil {
+		h := parseHeader(hb)
+		if h.EventSize < headerSize || h.EventSize > maxEventSize {
+			return TxnEnd{}, &PosError{Pos: at, Err: fmt.Errorf("%w: event size %d", ErrCorrupt, h.EventSize)}
+		}
+		raw := hb[:headerSize] // enough for all but a statement
+		switch {
+		case len(hb) >= int(h.EventSize):
+			raw = hb[:h.EventSize]
+		case h.Type == replication.QUERY_EVENT:
+			if !v.fits(off + int64(h.EventSize)) {
+				return TxnEnd{End: at, Truncated: true}, nil
+			}
+			raw, err = v.bytes(off, int(h.EventSize), false)
+			if len(raw) < int(h.EventSize) {
+				if err == nil || errors.Is(err, io.EOF) {
+					return TxnEnd{End: at, Truncated: true}, nil
+				}
+				return TxnEnd{}, &PosError{Pos: at, Err: err}
+			}
+		case !v.fits(off + int64(h.EventSize)):
+			return TxnEnd{End: at, Truncated: true}, nil
+		}
+		if h.Type == replication.FORMAT_DESCRIPTION_EVENT && off != 4 {
+			relay = true
+		}
+		if err := checkEnd(fr.fmt, relay, h, at); err != nil {
 			return TxnEnd{}, err
 		}
-		end := TxnEnd{End: a.pos(), Timestamp: h.Timestamp}
-		switch h.Type {
-		case replication.XID_EVENT, replication.TRANSACTION_PAYLOAD_EVENT:
-			// A compressed transaction is one payload event: its end is the commit.
+		hop = h.EventSize >= 4<<10
+		off += int64(h.EventSize)
+		if end, done := sc.event(h, raw, at, fr.fmt); done {
 			return end, nil
-		case replication.QUERY_EVENT:
-			qb := raw[headerSize:]
-			if a.fmt != nil && a.fmt.checksum && len(qb) >= 4 {
-				qb = qb[:len(qb)-4]
-			}
-			kw := queryKeyword(qb)
-			switch {
-			case kw == "COMMIT" || kw == "ROLLBACK":
-				return end, nil
-			case kw == "BEGIN":
-				seenBegin = true
-			case kw == "" && (standalone || !seenBegin):
-				return end, nil
-			}
-		case replication.GTID_EVENT, replication.ANONYMOUS_GTID_EVENT, replication.GTID_TAGGED_LOG_EVENT,
-			replication.MARIADB_GTID_EVENT, replication.ROTATE_EVENT, replication.STOP_EVENT:
-			// The next transaction started, or the file ended, without a commit: treat the
-			// transaction as ending before this event.
-			return TxnEnd{End: Position{File: a.name, Offset: a.off - int64(h.EventSize)}, Timestamp: h.Timestamp, Truncated: true}, nil
 		}
 	}
+}
+
+// fileView reads a file at offsets for the lookahead: through a window of it mapped into
+// memory where that is possible, else with ReadAt into a buffer. The window is moved rather than
+// grown, so that the pages it touches (which count as the process's memory) stay few however
+// long the transaction.
+type fileView struct {
+	f      *os.File
+	mapped []byte // the file's bytes from mapOff, or nil
+	mapOff int64
+	noMap  bool  // mapping failed once: ReadAt from then on
+	size   int64 // the file's size when last looked at
+
+	buf    []byte // ReadAt: the file's bytes from bufOff
+	bufOff int64
+	block  []byte
+}
+
+const mapWindow = 8 << 20
+
+func (v *fileView) reset(f *os.File) {
+	v.close()
+	v.f, v.size = f, -1
+}
+
+func (v *fileView) close() {
+	unmapFile(v.mapped)
+	*v = fileView{block: v.block}
+}
+
+// stat looks at the file's size again: a server may be appending to it.
+func (v *fileView) stat() {
+	if st, err := v.f.Stat(); err == nil {
+		v.size = st.Size()
+	}
+}
+
+// fits reports whether the file holds the bytes up to end.
+func (v *fileView) fits(end int64) bool {
+	if end > v.size {
+		v.stat()
+	}
+	return end <= v.size
+}
+
+// bytes returns at least n bytes at off if the file holds them (fewer at its end), maybe more;
+// small asks for no more than n where reads cost by the byte.
+func (v *fileView) bytes(off int64, n int, small bool) ([]byte, error) {
+	if v.mapped != nil && off >= v.mapOff && off+int64(n) <= v.mapOff+int64(len(v.mapped)) {
+		return v.mapped[off-v.mapOff:], nil
+	}
+	if !v.noMap {
+		if !v.fits(off + int64(n)) {
+			n = int(max(v.size-off, 0))
+		}
+		if n <= 0 {
+			return nil, io.EOF
+		}
+		start := off &^ (pageSize - 1)
+		size := min(max(mapWindow, off+int64(n)-start), v.size-start)
+		m, err := mapFile(v.f, start, size)
+		if err == nil {
+			unmapFile(v.mapped)
+			v.mapped, v.mapOff = m, start
+			return v.mapped[off-start:], nil
+		}
+		v.noMap = true
+	}
+	if off >= v.bufOff && off+int64(n) <= v.bufOff+int64(len(v.buf)) {
+		return v.buf[off-v.bufOff:], nil
+	}
+	want := max(n, 64<<10)
+	if small {
+		want = n
+	}
+	if cap(v.block) < want {
+		v.block = make([]byte, want)
+	}
+	k, err := v.f.ReadAt(v.block[:want], off)
+	v.buf, v.bufOff = v.block[:k], off
+	return v.buf, err
+}
+
+// txnScan follows the events of a transaction, framed but not decoded, to its end.
+type txnScan struct {
+	standalone bool // a MariaDB standalone GTID: its one statement ends it
+	seenBegin  bool
+}
+
+// event looks at the event at "at" and says whether it ends the transaction, and where.
+func (sc *txnScan) event(h Header, raw []byte, at Position, f *format) (TxnEnd, bool) {
+	end := TxnEnd{End: Position{File: at.File, Offset: at.Offset + int64(h.EventSize)}, Timestamp: h.Timestamp}
+	switch h.Type {
+	case replication.XID_EVENT, replication.TRANSACTION_PAYLOAD_EVENT:
+		// A compressed transaction is one payload event: its end is the commit.
+		return end, true
+	case replication.QUERY_EVENT:
+		qb := raw[headerSize:]
+		if f != nil && f.checksum && len(qb) >= 4 {
+			qb = qb[:len(qb)-4]
+		}
+		kw := queryKeyword(qb)
+		switch {
+		case kw == "COMMIT" || kw == "ROLLBACK":
+			return end, true
+		case kw == "BEGIN":
+			sc.seenBegin = true
+		case kw == "" && (sc.standalone || !sc.seenBegin):
+			return end, true
+		}
+	case replication.GTID_EVENT, replication.ANONYMOUS_GTID_EVENT, replication.GTID_TAGGED_LOG_EVENT,
+		replication.MARIADB_GTID_EVENT, replication.ROTATE_EVENT, replication.STOP_EVENT:
+		// The next transaction started, or the file ended, without a commit: treat the
+		// transaction as ending before this event.
+		return TxnEnd{End: at, Timestamp: h.Timestamp, Truncated: true}, true
+	}
+	return TxnEnd{}, false
 }
 
 // queryKeyword classifies a Query event body without decoding it fully.
