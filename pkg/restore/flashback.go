@@ -358,11 +358,12 @@ func (r *reverseReader) prev() (kind byte, payload []byte, c RowCheck, err error
 // left it.
 func (r *runner) flashbackRow(ctx context.Context, ev *binlog.Event, tm *binlog.TableMap, before, after []binlog.Value) error {
 	kind := ev.Rows.Kind
-	if err := fullImage(tm, kind, "before", before, kind != binlog.Insert); err != nil {
+	why, err := flashbackImages(tm, kind, before, after)
+	if err != nil {
 		return err
 	}
-	if err := fullImage(tm, kind, "after", after, kind != binlog.Delete); err != nil {
-		return err
+	if why != "" {
+		r.fb.exactFromPartial(tm, kind, ev.Pos, why)
 	}
 	if err := r.fb.note(tm, before, after); err != nil {
 		return err
@@ -378,13 +379,141 @@ func (r *runner) flashbackRow(ctx context.Context, ev *binlog.Event, tm *binlog.
 	return fmt.Errorf("unknown row change kind %v", kind)
 }
 
-// fullImage refuses an image that leaves out a column (binlog_row_image MINIMAL or NOBLOB):
-// the inverse would have to guess the value it puts back, or find a row by less than its
-// whole state.
-func fullImage(tm *binlog.TableMap, kind binlog.RowsKind, which string, img []binlog.Value, need bool) error {
-	if !need {
-		return nil
+// flashbackImages decides whether the images of one row change make its inverse exact. Full
+// images (binlog_row_image=FULL, a NOBLOB table without BLOB/TEXT columns, a MariaDB keyless
+// table under MINIMAL) always do. A partial image (MINIMAL or NOBLOB) does only where nothing
+// the inverse needs is missing, and then why is the reason, for the log:
+//
+//   - INSERT, undone by a DELETE: the after image must find the one row it inserted, which it
+//     does when it holds the primary key; the columns it leaves out go with the row.
+//   - DELETE, undone by an INSERT: the before image must hold every column, since the INSERT
+//     puts them all back. A partial one never does.
+//   - UPDATE, undone by an UPDATE: every column the after image holds (those the UPDATE may
+//     have set) must be in the before image, whose values the inverse sets back; a column the
+//     after image leaves out was not changed and stays as it is. The after image must find the
+//     row: all of it, or the primary key.
+//
+// Otherwise the error names the table, the statement kind and the columns whose values are
+// missing; the caller adds the position.
+func flashbackImages(tm *binlog.TableMap, kind binlog.RowsKind, before, after []binlog.Value) (why string, err error) {
+	if err := partialJSON(tm, kind, "before", before); err != nil {
+		return "", err
 	}
+	if err := partialJSON(tm, kind, "after", after); err != nil {
+		return "", err
+	}
+	const fix = "undo this window by restoring a backup and replaying up to it (pitr replay --stop-position), and set binlog_row_image=FULL for binlogs to come"
+	switch kind {
+	case binlog.Insert:
+		missing := absentColumns(tm, after)
+		if len(missing) == 0 {
+			return "", nil
+		}
+		if pk := imageKey(tm, after); pk != "" {
+			return fmt.Sprintf("the after image holds the primary key (%s), which finds the one row the INSERT wrote; the columns it leaves out (%s) are deleted with the row", pk, columnList(tm, missing)), nil
+		}
+		return "", fmt.Errorf("table %s: the after image of this INSERT leaves out %s (the source logs binlog_row_image=MINIMAL or NOBLOB), and %s: "+
+			"the DELETE that undoes it could remove another row with the same logged values; %s",
+			tm, columnPhrase(tm, missing), noKey(tm, after), fix)
+	case binlog.Delete:
+		missing := absentColumns(tm, before)
+		if len(missing) == 0 {
+			return "", nil
+		}
+		return "", fmt.Errorf("table %s: the before image of this DELETE leaves out %s (the source logs binlog_row_image=MINIMAL or NOBLOB): "+
+			"the INSERT that undoes it puts back every column, and this binlog does not hold those values; %s",
+			tm, columnPhrase(tm, missing), fix)
+	case binlog.Update:
+		var lost []int
+		for i := range after {
+			if after[i].Kind != binlog.ValAbsent && !tm.Columns[i].Generated && (i >= len(before) || before[i].Kind == binlog.ValAbsent) {
+				lost = append(lost, i)
+			}
+		}
+		if len(lost) > 0 {
+			return "", fmt.Errorf("table %s: the before image of this UPDATE leaves out %s (the source logs binlog_row_image=MINIMAL or NOBLOB), which it set: "+
+				"the UPDATE that undoes it would have to set back values this binlog does not hold; %s",
+				tm, columnPhrase(tm, lost), fix)
+		}
+		missingAfter := absentColumns(tm, after)
+		missingBefore := absentColumns(tm, before)
+		if len(missingAfter) == 0 && len(missingBefore) == 0 {
+			return "", nil
+		}
+		if len(missingAfter) == 0 {
+			return fmt.Sprintf("the after image holds every column, which finds the row; the columns the before image leaves out (%s) were not changed and are left as they are", columnList(tm, missingBefore)), nil
+		}
+		if pk := imageKey(tm, after); pk != "" {
+			return fmt.Sprintf("every column it set is in the before image, and the after image holds the primary key (%s), which finds the row; the columns the images leave out (%s) were not changed and are left as they are", pk, columnList(tm, missingAfter)), nil
+		}
+		return "", fmt.Errorf("table %s: the after image of this UPDATE leaves out %s (the source logs binlog_row_image=MINIMAL or NOBLOB), and %s: "+
+			"the UPDATE that undoes it could change another row with the same logged values; %s",
+			tm, columnPhrase(tm, missingAfter), noKey(tm, after), fix)
+	}
+	return "", nil
+}
+
+// absentColumns lists the columns an image leaves out, generated ones aside (no binlog needs
+// them: the server computes them).
+func absentColumns(tm *binlog.TableMap, img []binlog.Value) []int {
+	var out []int
+	for i := range tm.Columns {
+		if tm.Columns[i].Generated {
+			continue
+		}
+		if i >= len(img) || img[i].Kind == binlog.ValAbsent {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// imageKey names the primary key's columns if the table has one and the image holds all of
+// them (not NULL), else "".
+func imageKey(tm *binlog.TableMap, img []binlog.Value) string {
+	if len(tm.PrimaryKey) == 0 {
+		return ""
+	}
+	for _, k := range tm.PrimaryKey {
+		if k >= len(img) || img[k].Kind == binlog.ValAbsent || img[k].Kind == binlog.ValNull {
+			return ""
+		}
+	}
+	return columnList(tm, tm.PrimaryKey)
+}
+
+func noKey(tm *binlog.TableMap, img []binlog.Value) string {
+	if len(tm.PrimaryKey) == 0 {
+		return "pitr knows no primary key of the table (a binlog with binlog_row_metadata=FULL, or the schema with --schema or --schema-from, names it)"
+	}
+	return "does not hold the whole primary key (" + columnList(tm, tm.PrimaryKey) + ")"
+}
+
+func columnPhrase(tm *binlog.TableMap, cols []int) string {
+	if len(cols) == 1 {
+		return "column " + columnList(tm, cols)
+	}
+	return "columns " + columnList(tm, cols)
+}
+
+func columnList(tm *binlog.TableMap, cols []int) string {
+	var b []byte
+	for j, i := range cols {
+		if j == 10 {
+			b = fmt.Appendf(b, " and %d more", len(cols)-j)
+			break
+		}
+		if j > 0 {
+			b = append(b, ", "...)
+		}
+		b = appendIdent(b, tm.Columns[i].Name)
+	}
+	return string(b)
+}
+
+// partialJSON refuses an image holding JSON diffs (binlog_row_value_options=PARTIAL_JSON): the
+// inverse finds the row by the whole after image, which then lacks the document.
+func partialJSON(tm *binlog.TableMap, kind binlog.RowsKind, which string, img []binlog.Value) error {
 	for i := range img {
 		if img[i].Kind == binlog.ValJSONDiff {
 			return fmt.Errorf("table %s: the %s image of this %s holds only the changes to JSON column `%s` (the source logs binlog_row_value_options=PARTIAL_JSON), not the document: "+
@@ -392,19 +521,24 @@ func fullImage(tm *binlog.TableMap, kind binlog.RowsKind, which string, img []bi
 				"undo this window by restoring a backup and replaying up to it (pitr replay --stop-position), and set binlog_row_value_options='' for binlogs to come",
 				tm, which, kindName(kind), tm.Columns[i].Name)
 		}
-		if img[i].Kind != binlog.ValAbsent || tm.Columns[i].Generated {
-			continue
-		}
-		return fmt.Errorf("table %s: the %s image of this %s leaves out column `%s` (the source logs binlog_row_image=MINIMAL or NOBLOB): "+
-			"a flashback puts back every column of the before image and finds the row by every column of the after image, and this binlog does not hold them; "+
-			"undo this window by restoring a backup and replaying up to it (pitr replay --stop-position), and set binlog_row_image=FULL for binlogs to come",
-			tm, which, kindName(kind), tm.Columns[i].Name)
-	}
-	if len(img) < len(tm.Columns) {
-		return fmt.Errorf("table %s: the %s image of this %s holds %d of the table's %d columns: a flashback needs them all (binlog_row_image=FULL)",
-			tm, which, kindName(kind), len(img), len(tm.Columns))
 	}
 	return nil
+}
+
+// exactFromPartial notes, once for each table and statement kind, that row changes of it are
+// undone from partial row images and why that is exact; runFlashback logs the notes once the
+// whole window has been read, so that a refused flashback prints nothing but its error.
+func (fb *flashbackState) exactFromPartial(tm *binlog.TableMap, kind binlog.RowsKind, pos binlog.Position, why string) {
+	k := tm.Schema + "." + tm.Table + "\x00" + kindName(kind)
+	if fb.partial[k] {
+		return
+	}
+	if fb.partial == nil {
+		fb.partial = map[string]bool{}
+	}
+	fb.partial[k] = true
+	fb.partialNotes = append(fb.partialNotes, []any{slog.String("table", tm.Schema+"."+tm.Table), slog.String("statement", kindName(kind)),
+		slog.String("first_at", pos.String()), slog.String("why", why)})
 }
 
 func kindName(k binlog.RowsKind) string {
@@ -474,6 +608,9 @@ func runFlashback(ctx context.Context, src binlog.Source, sink Sink, cfg Config)
 		}
 		skip = r.fb.hit
 	}
+	for _, attrs := range r.fb.partialNotes {
+		r.log.Info("--flashback: undoing row changes from partial row images (binlog_row_image MINIMAL or NOBLOB), exact for this table and statement kind", attrs...)
+	}
 	n, skipped, err := spill.replay(ctx, sink, skip, cfg.FlashbackOneTransaction)
 	r.stats.SkippedRows = skipped
 	if err == nil && n != r.stats.Transactions {
@@ -511,20 +648,22 @@ func flashbackTable(tm *binlog.TableMap) error {
 // joined in key order once both have been read (see flashback_keys.go). What it holds in memory
 // grows only with the number of tables, and with --on-conflict skip, of conflicting rows.
 type flashbackState struct {
-	spill    *spillSink
-	skip     bool // --on-conflict skip: the spill needs each statement's row keys
-	win      *keyRuns
-	later    *keyRuns
-	filter   *keyFilter
-	after    bool                        // reading past the window
-	tables   map[string]*binlog.TableMap // db.table of every table the window changed, with its last map
-	keyBuf   [2][]byte
-	laterAt  binlog.Position // the later transaction whose info was written last
-	laterN   int             // how many later transactions' infos have been written
-	infos    *os.File        // TxnInfo of each later transaction that changed a row of a window table
-	infoOff  int64
-	lastInfo int64 // offset of the last info written
-	lit      []byte
+	spill        *spillSink
+	skip         bool // --on-conflict skip: the spill needs each statement's row keys
+	win          *keyRuns
+	later        *keyRuns
+	filter       *keyFilter
+	after        bool                        // reading past the window
+	tables       map[string]*binlog.TableMap // db.table of every table the window changed, with its last map
+	keyBuf       [2][]byte
+	laterAt      binlog.Position // the later transaction whose info was written last
+	laterN       int             // how many later transactions' infos have been written
+	infos        *os.File        // TxnInfo of each later transaction that changed a row of a window table
+	infoOff      int64
+	lastInfo     int64 // offset of the last info written
+	lit          []byte
+	partial      map[string]bool // table and statement kind undone from partial images, noted once
+	partialNotes [][]any         // the log attributes of each
 
 	conflicts []Conflict      // with skip all, else the first few
 	nConflict int             // how many rows conflict

@@ -93,7 +93,7 @@ func TestPartialJSONNotAKey(t *testing.T) {
 	if _, err := appendWhere(nil, tbl, img, 0, false); err == nil || !strings.Contains(err.Error(), "PARTIAL_JSON") {
 		t.Errorf("WHERE from a diff: %v", err)
 	}
-	if err := fullImage(tbl, binlog.Update, "after", img, true); err == nil || !strings.Contains(err.Error(), "PARTIAL_JSON") {
+	if _, err := flashbackImages(tbl, binlog.Update, img, img); err == nil || !strings.Contains(err.Error(), "PARTIAL_JSON") {
 		t.Errorf("flashback of a partial update: %v", err)
 	}
 }
