@@ -180,8 +180,6 @@ func (o replayOptions) config(log *slog.Logger) (binlog.Position, restore.Config
 // flashbackFlags refuses the flags a --flashback cannot honour exactly, each with the reason.
 func (o replayOptions) flashbackFlags() error {
 	switch {
-	case o.batch > 1:
-		return usagef(errors.New("--flashback writes one row per statement, so that each row is undone in reverse order and found by its whole image: leave out --batch"))
 	case o.skipStmts:
 		return usagef(errors.New("--flashback with --skip-statements would leave the changes of those statements in place: a flashback stops at them instead"))
 	case o.incident.withData:

@@ -78,11 +78,13 @@ UPDATE fb.other SET v = 'after, changed' WHERE v = 'before';`)
 	args := []string{"replay", "--flashback", "--start-position", start, "--stop-position", stop, "-t", "fb.k", "-t", "fb.nk",
 		"--no-defaults", "--schema-from", "mysql://root@localhost?socket=" + s.Socket}
 
+	// --batch folds the inverse INSERTs (of the DELETEs) into multi-row statements.
 	t.Run("print", func(t *testing.T) {
-		res := runPitr(t, append(args, files...)...)
+		res := runPitr(t, append(append(args, "--batch", "50"), files...)...)
 		if res.code != 0 {
 			t.Fatalf("exit %d: %s", res.code, res.stderr)
 		}
+		checkFolded(t, res.stdout, 50)
 		// Newest first: the last transaction of the window is undone first, each one named.
 		undoes := strings.Count(res.stdout, "\n-- undoes ")
 		if undoes != 7 {
@@ -128,10 +130,12 @@ UPDATE fb.nk SET vc = 'later' WHERE u8 = 3;`)
 		}
 		t.Log(line)
 
-		res = runPitr(t, append(args, append([]string{"--on-conflict", "skip"}, files...)...)...)
+		// Skipping leaves out the one row, also from a folded INSERT.
+		res = runPitr(t, append(args, append([]string{"--on-conflict", "skip", "--batch", "7"}, files...)...)...)
 		if res.code != 0 {
 			t.Fatalf("exit %d: %s", res.code, res.stderr)
 		}
+		checkFolded(t, res.stdout, 7)
 		if !strings.Contains(res.stderr, "fb.k row (`id`=7)") || !strings.Contains(res.stderr, "conflicting_rows_left=") {
 			t.Errorf("the skipped rows are not reported:\n%s", res.stderr)
 		}
@@ -207,8 +211,6 @@ UPDATE fb.nk SET vc = 'later' WHERE u8 = 3;`)
 		// A window in which the other table had an insert and an update, and no delete.
 		res := runPitr(t, append([]string{"replay", "--flashback", "--start-position", stop, "--stop-position", end, "-t", "fb.other", "--only", "delete"}, files...)...)
 		wantFailure(t, res, 1, "nothing to undo")
-		res = runPitr(t, append(args, append([]string{"--batch", "100"}, files...)...)...)
-		wantFailure(t, res, 2, "--flashback writes one row per statement")
 		res = runPitr(t, append(args, append([]string{"--on-conflict", "merge"}, files...)...)...)
 		wantFailure(t, res, 2, "--on-conflict \"merge\": want refuse or skip")
 		// DDL inside the window: the undo would run against a table of another shape.
@@ -332,6 +334,27 @@ func TestFlashbackFixture(t *testing.T) {
 	line := wantFailure(t, res, 1, "mysql-bin.000002:3181: table crm.customers: the before image of this UPDATE leaves out column `email`", "binlog_row_image=MINIMAL")
 	if strings.Contains(line, "the output holds") || strings.Contains(res.stdout, "BEGIN") {
 		t.Errorf("a refused flashback printed transactions: %s\n%s", line, res.stdout)
+	}
+}
+
+// checkFolded checks that the inverse INSERTs of a flashback with --batch n hold up to n rows,
+// some more than one, and that no other statement holds more than one row.
+func checkFolded(t *testing.T, sql string, n int) {
+	t.Helper()
+	most := 0
+	for _, l := range strings.Split(sql, "\n") {
+		rows := strings.Count(l, "),(") + 1
+		switch {
+		case strings.HasPrefix(l, "INSERT INTO "):
+			most = max(most, rows)
+		case strings.HasPrefix(l, "UPDATE ") || strings.HasPrefix(l, "DELETE "):
+			if !strings.HasSuffix(l, " LIMIT 1;") {
+				t.Errorf("an inverse statement for more than one row: %.200s", l)
+			}
+		}
+	}
+	if most < 2 || most > n {
+		t.Errorf("the largest inverse INSERT holds %d rows, want 2..%d", most, n)
 	}
 }
 

@@ -54,6 +54,8 @@ type spillSink struct {
 	info    TxnInfo
 	session []string
 	block   int64     // bytes read back at a time; spillBlock unless a test sets it
+	batch   int       // --batch: inverse INSERTs folded into one statement at replay
+	limit   int       // the longest statement replay may fold
 	keys    [2][]byte // the row keys of the next statement
 }
 
@@ -181,6 +183,13 @@ func (s *spillSink) replay(ctx context.Context, sink Sink, skip map[string]bool,
 		return 0, 0, err
 	}
 	rows, _ := sink.(RowSink)
+	write := func(stmt []byte, c RowCheck) error {
+		if rows != nil {
+			return rows.WriteRows(ctx, stmt, c)
+		}
+		return sink.Write(ctx, stmt)
+	}
+	fold := insertFold{batch: s.batch, limit: s.limit}
 	rd := reverseReader{f: s.f, end: s.off, block: s.block}
 	open := false
 	var cur TxnSummary
@@ -247,17 +256,15 @@ func (s *spillSink) replay(ctx context.Context, sink Sink, skip map[string]bool,
 				}
 				continue
 			}
-			if rows != nil {
-				err = rows.WriteRows(ctx, payload, c)
-			} else {
-				err = sink.Write(ctx, payload)
-			}
-			if err != nil {
+			if err := fold.add(payload, c, write); err != nil {
 				return n, skipped, err
 			}
 		case spillBegin:
 			if !open {
 				return n, skipped, errors.New("--flashback temporary file: a transaction without its end")
+			}
+			if err := fold.flush(write); err != nil {
+				return n, skipped, err
 			}
 			open = false
 			n++
@@ -275,6 +282,101 @@ func (s *spillSink) replay(ctx context.Context, sink Sink, skip map[string]bool,
 		default:
 			return n, skipped, fmt.Errorf("--flashback temporary file: record kind %q", kind)
 		}
+	}
+}
+
+// insertFold folds consecutive single-row inverse INSERTs into one table, with the same
+// columns, into multi-row INSERTs of up to batch rows (--batch), as replay renders them: the
+// same literals, one tuple a row. Only INSERTs (the undo of DELETEs) fold: an inverse UPDATE or
+// DELETE finds its row by its whole image, one row a statement. The rows fold after
+// --on-conflict skip has left out single rows, so it leaves out exactly the row it names, and
+// the folded statement's RowCheck counts every row it holds.
+type insertFold struct {
+	batch, limit int
+	stmt         []byte // the pending statement; its first prefix bytes are INSERT INTO … VALUES
+	prefix       int
+	rows         int64
+}
+
+func (f *insertFold) add(stmt []byte, c RowCheck, write func([]byte, RowCheck) error) error {
+	p := -1
+	if f.batch > 1 && c.Rows == 1 {
+		p = insertPrefix(stmt)
+	}
+	if p < 0 {
+		if err := f.flush(write); err != nil {
+			return err
+		}
+		return write(stmt, c)
+	}
+	if f.rows > 0 && (f.rows >= int64(f.batch) || len(f.stmt)+1+len(stmt)-p > f.limit || !bytes.Equal(f.stmt[:f.prefix], stmt[:p])) {
+		if err := f.flush(write); err != nil {
+			return err
+		}
+	}
+	if f.rows == 0 {
+		f.stmt = append(f.stmt[:0], stmt...)
+		f.prefix = p
+	} else {
+		f.stmt = append(f.stmt, ',')
+		f.stmt = append(f.stmt, stmt[p:]...)
+	}
+	f.rows++
+	return nil
+}
+
+func (f *insertFold) flush(write func([]byte, RowCheck) error) error {
+	if f.rows == 0 {
+		return nil
+	}
+	n := f.rows
+	f.rows = 0
+	return write(f.stmt, RowCheck{Rows: n})
+}
+
+// insertPrefix returns the length of "INSERT INTO `db`.`t` (`a`,`b`) VALUES " at the start of
+// a single-row INSERT the Renderer wrote, or -1 for any other statement. It reads the quoted
+// identifiers rather than searching, since a column name may hold any text.
+func insertPrefix(stmt []byte) int {
+	i := 0
+	lit := func(s string) bool {
+		if !bytes.HasPrefix(stmt[i:], []byte(s)) {
+			return false
+		}
+		i += len(s)
+		return true
+	}
+	ident := func() bool {
+		if i >= len(stmt) || stmt[i] != '`' {
+			return false
+		}
+		for i++; i < len(stmt); i++ {
+			if stmt[i] != '`' {
+				continue
+			}
+			if i+1 < len(stmt) && stmt[i+1] == '`' {
+				i++
+				continue
+			}
+			i++
+			return true
+		}
+		return false
+	}
+	if !lit("INSERT INTO ") || !ident() || !lit(".") || !ident() || !lit(" (") {
+		return -1
+	}
+	for {
+		if !ident() {
+			return -1
+		}
+		if lit(",") {
+			continue
+		}
+		if lit(") VALUES (") && stmt[len(stmt)-1] == ')' {
+			return i - 1
+		}
+		return -1
 	}
 }
 
@@ -562,7 +664,9 @@ func runFlashback(ctx context.Context, src binlog.Source, sink Sink, cfg Config)
 	}
 	defer spill.Close()
 	// Every inverse statement finds its row by the whole image it must still have, one row a
-	// statement, so that the spill reverses rows one by one.
+	// statement, so that the spill reverses rows one by one; replay folds inverse INSERTs
+	// (--batch).
+	spill.batch, spill.limit = cfg.Render.Batch, NewRenderer(nil, cfg.Render).limit()
 	cfg.Render.BeforeImage = true
 	cfg.Render.Batch = 1
 	r := &runner{src: src, sink: spill, cfg: cfg, log: cfg.Log, rend: NewRenderer(spill, cfg.Render)}

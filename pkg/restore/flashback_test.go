@@ -240,3 +240,47 @@ func TestFlashbackImages(t *testing.T) {
 		}
 	}
 }
+
+// TestInsertFold folds single-row inverse INSERTs as --batch does: up to batch rows and the
+// statement limit, only the same table and columns, never an UPDATE or DELETE, and reads the
+// prefix by its quoted identifiers, whatever they hold.
+func TestInsertFold(t *testing.T) {
+	odd := "INSERT INTO `d`.`t``x` (`a`,`) VALUES (`) VALUES ("
+	for _, c := range []struct{ stmt, prefix string }{
+		{"INSERT INTO `d`.`t` (`a`,`b`) VALUES (1,'x')", "INSERT INTO `d`.`t` (`a`,`b`) VALUES "},
+		{odd + "1,2)", odd[:len(odd)-1]},
+		{"INSERT INTO `d`.`t` (`a`) VALUES (1", ""},
+		{"UPDATE `d`.`t` SET `a`=1 WHERE `a`<=>2 LIMIT 1", ""},
+		{"INSERT INTO `d`.`t` (`a) VALUES (1)", ""},
+	} {
+		p := insertPrefix([]byte(c.stmt))
+		if c.prefix == "" && p != -1 || c.prefix != "" && (p < 0 || c.stmt[:p] != c.prefix) {
+			t.Errorf("%q: prefix %d, want %q", c.stmt, p, c.prefix)
+		}
+	}
+	var got []string
+	write := func(stmt []byte, c RowCheck) error {
+		got = append(got, fmt.Sprintf("%d %s", c.Rows, stmt))
+		return nil
+	}
+	f := insertFold{batch: 3, limit: 55}
+	for _, s := range []string{
+		"INSERT INTO `d`.`t` (`a`) VALUES (1)", "INSERT INTO `d`.`t` (`a`) VALUES (2)", "INSERT INTO `d`.`t` (`a`) VALUES (3)",
+		"INSERT INTO `d`.`t` (`a`) VALUES (4)", "INSERT INTO `d`.`u` (`a`) VALUES (5)", "INSERT INTO `d`.`u` (`b`) VALUES (6)",
+		"DELETE FROM `d`.`u` WHERE `a`<=>7 LIMIT 1", "INSERT INTO `d`.`u` (`b`) VALUES (8)", "INSERT INTO `d`.`u` (`b`) VALUES ('9999999999')",
+		"INSERT INTO `d`.`u` (`b`) VALUES (10)",
+	} {
+		if err := f.add([]byte(s), RowCheck{Rows: 1}, write); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.flush(write)
+	want := []string{
+		"3 INSERT INTO `d`.`t` (`a`) VALUES (1),(2),(3)", "1 INSERT INTO `d`.`t` (`a`) VALUES (4)", "1 INSERT INTO `d`.`u` (`a`) VALUES (5)",
+		"1 INSERT INTO `d`.`u` (`b`) VALUES (6)", "1 DELETE FROM `d`.`u` WHERE `a`<=>7 LIMIT 1", "2 INSERT INTO `d`.`u` (`b`) VALUES (8),('9999999999')",
+		"1 INSERT INTO `d`.`u` (`b`) VALUES (10)",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("folded:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
