@@ -30,6 +30,7 @@ type replayOptions struct {
 	only          []string
 	allowGaps     bool
 	skipStmts     bool
+	rowChecks     bool
 	sourceTZ      string
 	batch         int
 	maxPacket     string
@@ -55,6 +56,8 @@ func (o *replayOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&o.excludeTables, "exclude-table", nil, "drop this `db.table` (glob; repeatable)")
 	fs.StringSliceVar(&o.only, "only", nil, "keep only these row changes: insert,update,delete")
 	fs.BoolVar(&o.allowGaps, "allow-gaps", false, "replay even if the binlog file sequence has gaps")
+	fs.BoolVar(&o.rowChecks, "row-checks", true, "in the SQL output, follow each INSERT, UPDATE and DELETE with a statement that fails in the client "+
+		"when it did not change exactly the rows the source changed (the client stops there, its transaction uncommitted); --row-checks=false leaves them out")
 	fs.BoolVar(&o.skipStmts, "skip-statements", false, "leave out row changes logged as statements (binlog_format STATEMENT or MIXED) that pitr cannot replay exactly, instead of stopping at the first; the target then misses them")
 	fs.StringVar(&o.sourceTZ, "source-time-zone", "", "the source server's system time zone (`ZONE`: +02:00, a name the target knows, or SYSTEM when the target's is the same), for statements logged under time_zone SYSTEM")
 	fs.IntVar(&o.batch, "batch", 1, "fold up to `N` consecutive row changes of one kind into one statement: multi-row INSERT; UPDATE and DELETE by an integer key (updates: at most 20)")

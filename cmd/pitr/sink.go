@@ -15,6 +15,7 @@ import (
 func openSink(_ context.Context, o replayOptions, stdout io.Writer, header []string) (restore.Sink, func(runErr error) error, error) {
 	if o.output == "" {
 		sink := restore.NewSQLWriter(stdout, header...)
+		sink.CheckRows = o.rowChecks
 		return sink, func(error) error { return sink.Close() }, nil
 	}
 	// Written to a temporary file in the same folder and renamed, so that an interrupted run
@@ -24,6 +25,7 @@ func openSink(_ context.Context, o replayOptions, stdout io.Writer, header []str
 		return nil, nil, err
 	}
 	sink := restore.NewSQLWriter(tmp, header...)
+	sink.CheckRows = o.rowChecks
 	// LOAD DATA files go beside the output, for mariadb --local-infile=1 to read.
 	sink.LoadDir(filepath.Dir(o.output), filepath.Base(o.output)+".")
 	finish := func(runErr error) error {

@@ -85,6 +85,7 @@ func TestApplyVerify(t *testing.T) {
 	t.Run("before image", f.testBeforeImage)
 	t.Run("statement error, dry run agrees", f.testStatementError)
 	t.Run("triggers", f.testTriggers)
+	t.Run("piped SQL output checks rows", f.testPipedRowChecks)
 	t.Run("lock wait is retried from the checkpoint", f.testLockWait)
 }
 
@@ -434,4 +435,54 @@ func TestApplyTriggerInWindow(t *testing.T) {
 	if res.code != 3 || trg != 1 || !strings.Contains(res.stderr, "Duplicate entry '1'") || !strings.Contains(res.stderr, "statement: INSERT INTO `app`.`log`") {
 		t.Errorf("--allow-triggers: exit %d, %d triggers\n%s", res.code, trg, res.stderr)
 	}
+}
+
+// testPipedRowChecks: the SQL output, piped into the client, stops at the first row statement
+// that does not change the rows the source changed, before its transaction commits, where
+// apply stops; with --row-checks=false it runs through and leaves the target diverged.
+func (f *verifyFixture) testPipedRowChecks(t *testing.T) {
+	pipe := func(t *testing.T, db string, more ...string) (string, error) {
+		args := append([]string{"replay", "--rewrite-db", "v=" + db, "--start-position", f.start[2], "--batch", "100"}, more...)
+		out := runPitr(t, append(args, f.files...)...)
+		if out.code != 0 {
+			t.Fatalf("replay: exit %d\n%s", out.code, out.stderr)
+		}
+		cl := f.tgt.Client(context.Background(), "--batch")
+		cl.Stdin = strings.NewReader(out.stdout)
+		msg, err := cl.CombinedOutput()
+		return string(msg), err
+	}
+	for _, tc := range []struct {
+		db, damage string
+		table      string
+		left       string // the rows the failed transaction leaves as they were
+		leftN      int64
+	}{
+		{"p1", "DELETE FROM p1.k WHERE id = 7", "k", "a = id AND id BETWEEN 5 AND 9", 4},
+		{"p2", "DELETE FROM p2.nk WHERE x = 1", "nk", "1 = 1", 3},
+		{"p3", "DELETE FROM p3.k WHERE id = 3", "k", "id IN (2, 4)", 2},
+		{"p4", "DELETE FROM p4.nk WHERE x = 3 LIMIT 1", "nk", "x = 3", 1},
+	} {
+		t.Run(tc.db, func(t *testing.T) {
+			f.base(t, tc.db)
+			f.tgt.Exec(t, tc.damage)
+			msg, err := pipe(t, tc.db)
+			if err == nil || !strings.Contains(msg, "ERROR 1690") || !strings.Contains(msg, "pitr: the statement before did not change") {
+				t.Fatalf("piped: %v: %s", err, msg)
+			}
+			if n := f.count(t, tc.db+"."+tc.table, tc.left); n != tc.leftN {
+				t.Errorf("%s: %d rows where %s, want the %d the failed transaction found", tc.table, n, tc.left, tc.leftN)
+			}
+		})
+	}
+	t.Run("without", func(t *testing.T) {
+		f.base(t, "p5")
+		f.tgt.Exec(t, "DELETE FROM p5.k WHERE id = 7")
+		if msg, err := pipe(t, "p5", "--row-checks=false"); err != nil {
+			t.Fatalf("--row-checks=false: the client stopped: %v: %s", err, msg)
+		}
+		if n := f.count(t, "p5.k", "id = 7"); n != 0 {
+			t.Errorf("p5.k: row 7 is back")
+		}
+	})
 }

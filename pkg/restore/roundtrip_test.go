@@ -164,6 +164,7 @@ func replayFiles(tb testing.TB, files []string, cfg Config) []byte {
 	defer s.Close()
 	var out bytes.Buffer
 	w := NewSQLWriter(&out)
+	w.CheckRows = true // every piped round trip checks its row counts too
 	if _, err := Run(context.Background(), s, w, cfg); err != nil {
 		tb.Fatalf("replay: %v", err)
 	}

@@ -71,9 +71,13 @@ type SQLWriter struct {
 	line    []byte
 
 	loadDir, loadPrefix string // where LOAD DATA files go; "" refuses them
+
+	// CheckRows follows each row statement with a check that it changed the rows the binlog
+	// says (see WriteRows).
+	CheckRows bool
 }
 
-var _ Sink = (*SQLWriter)(nil)
+var _ RowSink = (*SQLWriter)(nil)
 
 // NewSQLWriter writes to w; header lines are printed as comments at the top.
 func NewSQLWriter(w io.Writer, header ...string) *SQLWriter {
@@ -172,6 +176,28 @@ func (s *SQLWriter) Write(_ context.Context, stmt []byte) error {
 	}
 	s.line = appendStatement(s.line[:0], stmt)
 	return s.write(s.line)
+}
+
+// WriteRows implements RowSink. With CheckRows, the statement is followed by one that fails
+// in the client when ROW_COUNT() is not the rows the source changed: an unsigned overflow,
+// error 1690 on MySQL and MariaDB whatever the sql_mode, whose message quotes the expression
+// and so the explanation in it. The client stops there (without --force) and, its transaction
+// never committed, the server rolls it back: a piped replay stops where apply would. The
+// client does not set CLIENT_FOUND_ROWS, so an UPDATE counts the rows it changed; a row the
+// binlog updated differs from its before image, so on a target that matches the source the
+// two counts are the same.
+func (s *SQLWriter) WriteRows(ctx context.Context, stmt []byte, c RowCheck) error {
+	if err := s.Write(ctx, stmt); err != nil || !s.CheckRows || c.Rows < 0 {
+		return err
+	}
+	n := strconv.AppendInt(nil, c.Rows, 10)
+	b := append(s.line[:0], "SET @pitr_check=18446744073709551615+IF(ROW_COUNT()="...)
+	b = append(b, n...)
+	b = append(b, ",0,LENGTH('pitr: the statement before did not change "...)
+	b = append(b, n...)
+	b = append(b, " rows as the source did: the target differs'));\n"...)
+	s.line = b
+	return s.write(b)
 }
 
 // Commit implements Sink.
