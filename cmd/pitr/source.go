@@ -52,7 +52,12 @@ func openSource(ctx context.Context, o replayOptions, start binlog.Position, cfg
 		files.Close()
 		return nil, "", err
 	}
-	src := binlog.NewPrefetcher(files, 4, keep)
+	// Rows of tables the filter leaves out are dropped unread, once their checksums are checked.
+	var drop func(*binlog.TableMap) bool
+	if f := cfg.Filter; f != nil && len(f.Databases)+len(f.Tables)+len(f.Exclude) > 0 {
+		drop = func(tm *binlog.TableMap) bool { return !filter.KeepTable(tm) }
+	}
+	src := binlog.StartPrefetch(files, binlog.PrefetchOptions{Depth: 4, Decode: keep, Drop: drop})
 	names := make([]string, len(files.Files()))
 	for i, f := range files.Files() {
 		names[i] = binlog.FileName(f)

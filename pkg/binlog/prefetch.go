@@ -13,6 +13,13 @@ import (
 type Prefetcher struct {
 	src  *FileSource
 	keep func(*TableMap) bool
+	drop func(*TableMap) bool
+
+	// On the prefetch goroutine, with drop: which table ids have their rows events dropped,
+	// which dropped tables' maps went to the consumer, and whether a transaction is open.
+	dropID map[uint64]bool
+	shown  map[*TableMap]bool
+	open   bool
 
 	ch     chan []prefetched // batches: one channel operation per event would cost more than a row
 	pool   *chunkPool
@@ -52,6 +59,25 @@ const (
 // may be decoded ahead (nil: none); it runs on the prefetch goroutine. Close stops it and
 // closes src.
 func NewPrefetcher(src *FileSource, depth int, keep func(*TableMap) bool) *Prefetcher {
+	return StartPrefetch(src, PrefetchOptions{Depth: depth, Decode: keep})
+}
+
+// PrefetchOptions configures a Prefetcher.
+type PrefetchOptions struct {
+	Depth int // batches of events read ahead
+	// Decode says whose rows may be decoded ahead (nil: none).
+	Decode func(*TableMap) bool
+	// Drop says whose rows the consumer never looks at (nil: none). Their rows events inside a
+	// transaction are verified (checksum, framing) but neither decoded nor handed over, and of
+	// their table maps only the first of each comes through: the consumer still sees every table
+	// the binlogs hold. A filtered replay so costs little more than reading the files.
+	Drop func(*TableMap) bool
+}
+
+// StartPrefetch starts reading src on a goroutine of its own. Decode and Drop run there. Close
+// stops it and closes src.
+func StartPrefetch(src *FileSource, o PrefetchOptions) *Prefetcher {
+	depth, keep := o.Depth, o.Decode
 	if depth < 2 {
 		depth = 2
 	}
@@ -64,6 +90,10 @@ func NewPrefetcher(src *FileSource, depth int, keep func(*TableMap) bool) *Prefe
 		events: make(chan *Event, pool), pres: make(chan *predecoded, 2*batchLen), spent: make(chan []prefetched, depth+2),
 		cancel: cancel}
 	src.pool = p.pool
+	if o.Drop != nil {
+		p.drop, p.dropID, p.shown = o.Drop, map[uint64]bool{}, map[*TableMap]bool{}
+		src.skip = p.skip
+	}
 	p.wg.Add(1)
 	go p.run(ctx)
 	return p
@@ -76,6 +106,12 @@ type chunkPool struct {
 	size    int
 	free    chan []byte
 	retired [][]byte // since the last event handed over; prefetch goroutine only
+	// handed: an event of the current buffer was handed over. pin: the bytes of an event read
+	// but not handed over (yet), which must stay; pinned: a retired buffer holding them. A
+	// buffer with neither is free again at once.
+	handed bool
+	pin    []byte
+	pinned []byte
 }
 
 func newChunkPool(size, n int) *chunkPool {
@@ -95,7 +131,48 @@ func (c *chunkPool) get(n int) []byte {
 	return make([]byte, c.size)
 }
 
-func (c *chunkPool) retire(b []byte) { c.retired = append(c.retired, b) }
+// retire takes b, which the reader is done with.
+func (c *chunkPool) retire(b []byte) {
+	handed := c.handed
+	c.handed = false
+	switch {
+	case handed:
+		c.retired = append(c.retired, b)
+	case within(c.pin, b):
+		c.pinned = b
+	default:
+		c.put(b) // only dropped events were in it
+	}
+}
+
+// setPin marks the bytes of the event read last and not handed over (nil: none).
+func (c *chunkPool) setPin(raw []byte) {
+	c.pin = raw
+	if c.pinned != nil && !within(raw, c.pinned) {
+		c.put(c.pinned)
+		c.pinned = nil
+	}
+}
+
+// handOverPinned hands the pinned event over after all: its buffer goes with it.
+func (c *chunkPool) handOverPinned() {
+	c.pin = nil
+	if c.pinned != nil {
+		c.retired = append(c.retired, c.pinned)
+		c.pinned = nil
+	} else {
+		c.handed = true // it is in the current buffer
+	}
+}
+
+// within reports whether p lies in b.
+func within(p, b []byte) bool {
+	if len(p) == 0 || len(b) == 0 {
+		return false
+	}
+	s, e := uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(unsafe.Pointer(unsafe.SliceData(p)))
+	return e >= s && e < s+uintptr(len(b))
+}
 
 // take returns the buffers retired since the last call.
 func (c *chunkPool) take() [][]byte {
@@ -113,6 +190,47 @@ func (c *chunkPool) put(b []byte) {
 	case c.free <- b:
 	default:
 	}
+}
+
+// skip tells src which events to leave out: rows events of dropped tables inside a transaction.
+func (p *Prefetcher) skip(h Header, body []byte, f *format) bool {
+	if !p.open {
+		return false
+	}
+	id, ok := rowsTableID(h.Type, body, f)
+	return ok && p.dropID[id]
+}
+
+// dropped follows the transactions and table maps of the events src hands over, and reports
+// whether ev is a table map the consumer has no use for.
+func (p *Prefetcher) dropped(ev *Event) bool {
+	switch ev.Kind {
+	case KindTableMap:
+		tm := ev.TableMap
+		d := p.drop(tm)
+		p.dropID[tm.ID] = d
+		if !d || !p.open {
+			return false
+		}
+		if p.shown[tm] {
+			return true
+		}
+		if len(p.shown) > 4096 {
+			clear(p.shown)
+		}
+		p.shown[tm] = true
+		return false
+	case KindGTID:
+		p.open = !ev.GTID.Standalone
+	case KindQuery:
+		// Dropping stops at anything that may end a transaction.
+		kw := ev.Query.Keyword()
+		p.open = kw == "BEGIN" || kw == "SAVEPOINT" && p.open
+	case KindRows, KindAnnotate, KindIntvar, KindRand, KindUserVar, KindOther:
+	default:
+		p.open = false
+	}
+	return false
 }
 
 func (p *Prefetcher) run(ctx context.Context) {
@@ -135,21 +253,32 @@ func (p *Prefetcher) run(ctx context.Context) {
 		size = 0
 		return true
 	}
+	var e *Event
 	for {
+		if e == nil {
+			select {
+			case e = <-p.events:
+			default:
+				e = new(Event)
+			}
+		}
+		// Decoded straight into e: an Event is half a kilobyte, not worth copying per event.
+		p.src.ev = e
 		ev, err := p.src.Next(ctx)
 		if err != nil {
 			batch = append(batch, prefetched{err: err})
 			send()
 			return
 		}
-		var e *Event
-		select {
-		case e = <-p.events:
-		default:
-			e = new(Event)
+		if p.drop != nil && p.dropped(ev) {
+			continue // e is reused
 		}
-		*e = *ev
+		p.pool.handed = true
+		if ev != e {
+			*e = *ev
+		}
 		it := prefetched{ev: e}
+		e = nil
 		switch ev.Kind {
 		case KindGTID, KindRows:
 			it.hasEnd = true
@@ -232,7 +361,6 @@ func (p *Prefetcher) recycle() {
 		p.pool.put(b)
 	}
 	if e := p.cur.ev; e != nil {
-		*e = Event{}
 		select {
 		case p.events <- e:
 		default:

@@ -39,7 +39,9 @@ type FileSource struct {
 	idx   int
 	cur   *fileReader
 	dec   *decoder
-	ev    Event
+	// ev is where the next event is decoded: own, or an Event of a Prefetcher's pool (no copy).
+	ev    *Event
+	own   Event
 	err   error
 	start Position
 	// The current file once more, for a lookahead past the bytes read (see PeekTxnEnd).
@@ -48,6 +50,11 @@ type FileSource struct {
 
 	log  *slog.Logger
 	pool *chunkPool // set by a Prefetcher: events outlive the next call, so buffers are recycled by it
+	// skip, set by a Prefetcher, says which events (with their checksum verified) are left out
+	// undecoded. The last event of the input is never left out, so that where the input ends
+	// stays what it is.
+	skip    func(h Header, body []byte, f *format) bool
+	skipped skippedEvent
 
 	payload payloadReader // events inside a Transaction_payload event, being read
 
@@ -77,6 +84,7 @@ func OpenFiles(paths []string, opts FileOptions) (*FileSource, error) {
 		}
 	}
 	s := &FileSource{files: files, dec: newDecoder(), start: opts.Start, log: opts.Log}
+	s.ev = &s.own
 	if opts.Start.File != "" {
 		if s.idx = FileIndex(files, opts.Start.File); s.idx < 0 {
 			return nil, fmt.Errorf("start position %s: file %s is not among the binlogs given", opts.Start, opts.Start.File)
@@ -134,17 +142,20 @@ func (s *FileSource) next(ctx context.Context) (*Event, error) {
 	}
 	for {
 		if s.payload.active() {
-			ok, err := s.payload.decodeNext(s.dec, s.cur.fmt, &s.ev)
+			ok, err := s.payload.decodeNext(s.dec, s.cur.fmt, s.ev)
 			if err != nil {
 				return nil, err
 			}
 			if ok {
-				return &s.ev, nil
+				return s.ev, nil
 			}
 			continue
 		}
 		if s.cur == nil {
 			if s.idx >= len(s.files) {
+				if s.skipped.raw != nil {
+					return s.decodeSkipped()
+				}
 				return nil, io.EOF
 			}
 			fr, err := openFileWith(s.files[s.idx], s.pool)
@@ -203,12 +214,45 @@ func (s *FileSource) next(ctx context.Context) (*Event, error) {
 			}
 			continue
 		}
-		s.ev = Event{Pos: at, End: s.cur.off, Header: h, Body: body}
-		if err := s.dec.decode(&s.ev, raw, s.cur.fmt); err != nil {
+		if s.skip != nil {
+			if s.skip(h, body, s.cur.fmt) {
+				s.skipped = skippedEvent{at: at, end: s.cur.off, h: h, raw: raw, body: body, fmt: s.cur.fmt}
+				s.pool.setPin(raw)
+				continue
+			}
+			s.skipped = skippedEvent{}
+			s.pool.setPin(nil)
+		}
+		*s.ev = Event{Pos: at, End: s.cur.off, Header: h, Body: body}
+		if err := s.dec.decode(s.ev, raw, s.cur.fmt); err != nil {
 			return nil, &PosError{Pos: at, Err: err}
 		}
-		return &s.ev, nil
+		return s.ev, nil
 	}
+}
+
+// skippedEvent is the event last left out, while no event after it was read.
+type skippedEvent struct {
+	at   Position
+	end  int64
+	h    Header
+	raw  []byte // in a buffer of the Prefetcher's pool, not reused before the consumer passes it
+	body []byte
+	fmt  *format
+}
+
+// decodeSkipped hands out the event last left out after all: it turned out to be the input's last.
+func (s *FileSource) decodeSkipped() (*Event, error) {
+	k := s.skipped
+	s.skipped = skippedEvent{}
+	if s.pool != nil {
+		s.pool.handOverPinned()
+	}
+	*s.ev = Event{Pos: k.at, End: k.end, Header: k.h, Body: k.body}
+	if err := s.dec.decode(s.ev, k.raw, k.fmt); err != nil {
+		return nil, &PosError{Pos: k.at, Err: err}
+	}
+	return s.ev, nil
 }
 
 // seek moves the current file to off, which must be an event boundary. Events before it are
@@ -370,7 +414,7 @@ func (s *FileSource) PeekTxnEnd(ctx context.Context) (TxnEnd, error) {
 	return end, nil
 }
 
-func (s *FileSource) peekTxnEnd(ctx context.Context, last Event) (TxnEnd, error) {
+func (s *FileSource) peekTxnEnd(ctx context.Context, last *Event) (TxnEnd, error) {
 	// A statement outside BEGIN...COMMIT, and a MariaDB standalone GTID's statement, end at once.
 	if last.Kind == KindQuery && last.Query.Keyword() == "" {
 		return TxnEnd{End: last.EndPosition(), Timestamp: last.Header.Timestamp}, nil

@@ -320,6 +320,10 @@ func (r *runner) event(ctx context.Context, ev *binlog.Event) (stop bool, err er
 			return false, nil
 		}
 		return false, r.close(ctx, ev, true)
+	case binlog.KindTableMap:
+		// A reader may drop the rows events of tables the filter leaves out, not their maps.
+		r.cfg.Filter.sawTable(ev.TableMap)
+		return false, nil
 	case binlog.KindRows:
 		r.cfg.Filter.sawTable(ev.Rows.Table)
 		if r.state == txnNone {
