@@ -49,6 +49,7 @@ func FuzzRenderedOutput(f *testing.F) {
 		var out bytes.Buffer
 		ctx := context.Background()
 		w := NewSQLWriter(&out, header, "second "+header)
+		w.CheckRows = true
 		session := SessionStatements()
 		w.Session(ctx, session)
 		w.Begin(ctx, TxnInfo{Start: binlog.Position{File: file, Offset: 4}, End: binlog.Position{File: file, Offset: 99}, GTID: gtid})
@@ -78,7 +79,7 @@ func FuzzRenderedOutput(f *testing.F) {
 			n -= len(want)
 		}
 		if rowErr == nil {
-			n++
+			n += 2 // the INSERT and its row check
 		}
 		if len(got) != n {
 			t.Fatalf("the output holds %d statements, pitr wrote %d:\n%s", len(got), n, out.String())
@@ -110,6 +111,10 @@ func FuzzRenderedOutput(f *testing.F) {
 				if v, ok := ins.Lists[0][k].(*test_driver.ValueExpr); ok && v.Datum.GetString() != want {
 					t.Fatalf("value %d reads as %q, not %q:\n%s", k, v.Datum.GetString(), want, out.String())
 				}
+			}
+			i++
+			if _, ok := got[i].(*ast.SetStmt); !ok {
+				t.Fatalf("statement %d is %s, want the row check:\n%s", i, restoreSQL(t, got[i]), out.String())
 			}
 			i++
 		}
