@@ -75,6 +75,8 @@ type SQLWriter struct {
 	// CheckRows follows each row statement with a check that it changed the rows the binlog
 	// says (see WriteRows).
 	CheckRows bool
+	check     []byte // the last check written, for checkRows rows: most are for one row
+	checkRows int64
 }
 
 var _ RowSink = (*SQLWriter)(nil)
@@ -190,14 +192,15 @@ func (s *SQLWriter) WriteRows(ctx context.Context, stmt []byte, c RowCheck) erro
 	if err := s.Write(ctx, stmt); err != nil || !s.CheckRows || c.Rows < 0 {
 		return err
 	}
-	n := strconv.AppendInt(nil, c.Rows, 10)
-	b := append(s.line[:0], "SET @pitr_check=18446744073709551615+IF(ROW_COUNT()="...)
-	b = append(b, n...)
-	b = append(b, ",0,LENGTH('pitr: the statement before did not change "...)
-	b = append(b, n...)
-	b = append(b, " rows as the source did: the target differs'));\n"...)
-	s.line = b
-	return s.write(b)
+	if c.Rows != s.checkRows || s.check == nil {
+		n := strconv.AppendInt(nil, c.Rows, 10)
+		b := append(s.check[:0], "SET @pitr_check=18446744073709551615+IF(ROW_COUNT()="...)
+		b = append(b, n...)
+		b = append(b, ",0,LENGTH('pitr: the statement before did not change "...)
+		b = append(b, n...)
+		s.check, s.checkRows = append(b, " rows as the source did: the target differs'));\n"...), c.Rows
+	}
+	return s.write(s.check)
 }
 
 // Commit implements Sink.
