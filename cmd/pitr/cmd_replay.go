@@ -224,6 +224,8 @@ func runReplay(ctx context.Context, o replayOptions, g *globalOptions, args []st
 	header := []string{"pitr " + versionString() + what, origin,
 		"statements as the binlog holds them, passwords of account statements included: keep this as secret as the binlogs"}
 	header = append(header, windowLines(cfg.Window, loc)...)
+	// The SQL output's row checks count the rows a statement changed (ROW_COUNT() in the client).
+	cfg.FlashbackChangedRows = o.rowChecks
 	if cfg.Schema != nil {
 		header = append(header, "column names from "+cfg.Schema.Describe())
 		if ts := cfg.Schema.Triggers(); len(ts) > 0 {

@@ -35,6 +35,11 @@ const (
 	spillBegin  = 'B'
 	spillStmt   = 'S'
 	spillCommit = 'C'
+	// spillUncounted is a statement whose ROW_COUNT() cannot tell whether it found its row:
+	// the inverse of an UPDATE whose images are the same bytes changes no row either way, so a
+	// check by changed rows (Config.FlashbackChangedRows) would stop a correct undo. Apply
+	// counts found rows and checks it as any other.
+	spillUncounted = 's'
 
 	spillTrailer = 4 + 4 + 4 + 8 + 4 + 1
 	spillBlock   = 1 << 20 // bytes read back at a time
@@ -47,16 +52,18 @@ var ErrFlashbackStatement = errors.New("--flashback undoes row changes only, fro
 // spillSink is the Sink of a flashback's forward pass: it writes every record to the spill file
 // and nothing to the real sink until replay.
 type spillSink struct {
-	f       *os.File
-	w       []byte // records not yet written to f
-	off     int64  // bytes written to f
-	begin   int64  // where the open transaction's 'B' record starts
-	info    TxnInfo
-	session []string
-	block   int64     // bytes read back at a time; spillBlock unless a test sets it
-	batch   int       // --batch: inverse INSERTs folded into one statement at replay
-	limit   int       // the longest statement replay may fold
-	keys    [2][]byte // the row keys of the next statement
+	f         *os.File
+	w         []byte // records not yet written to f
+	off       int64  // bytes written to f
+	begin     int64  // where the open transaction's 'B' record starts
+	info      TxnInfo
+	session   []string
+	block     int64     // bytes read back at a time; spillBlock unless a test sets it
+	batch     int       // --batch: inverse INSERTs folded into one statement at replay
+	limit     int       // the longest statement replay may fold
+	changed   bool      // Config.FlashbackChangedRows
+	uncounted bool      // the next statement is spillUncounted
+	keys      [2][]byte // the row keys of the next statement
 }
 
 var _ RowSink = (*spillSink)(nil)
@@ -126,7 +133,12 @@ func (s *spillSink) Write(_ context.Context, stmt []byte) error {
 }
 
 func (s *spillSink) WriteRows(_ context.Context, stmt []byte, c RowCheck) error {
-	return s.record(spillStmt, stmt, c)
+	kind := byte(spillStmt)
+	if s.uncounted {
+		kind = spillUncounted
+		s.uncounted = false
+	}
+	return s.record(kind, stmt, c)
 }
 
 func (s *spillSink) Commit(_ context.Context, sum TxnSummary) error {
@@ -183,7 +195,10 @@ func (s *spillSink) replay(ctx context.Context, sink Sink, skip map[string]bool,
 		return 0, 0, err
 	}
 	rows, _ := sink.(RowSink)
-	write := func(stmt []byte, c RowCheck) error {
+	write := func(stmt []byte, c RowCheck, counted bool) error {
+		if !counted && s.changed {
+			c.Rows = -1
+		}
 		if rows != nil {
 			return rows.WriteRows(ctx, stmt, c)
 		}
@@ -235,7 +250,7 @@ func (s *spillSink) replay(ctx context.Context, sink Sink, skip map[string]bool,
 				return n, skipped, err
 			}
 			begun = true
-		case spillStmt:
+		case spillStmt, spillUncounted:
 			if !open {
 				return n, skipped, errors.New("--flashback temporary file: a statement outside a transaction")
 			}
@@ -256,7 +271,7 @@ func (s *spillSink) replay(ctx context.Context, sink Sink, skip map[string]bool,
 				}
 				continue
 			}
-			if err := fold.add(payload, c, write); err != nil {
+			if err := fold.add(payload, c, kind == spillStmt, write); err != nil {
 				return n, skipped, err
 			}
 		case spillBegin:
@@ -298,16 +313,16 @@ type insertFold struct {
 	rows         int64
 }
 
-func (f *insertFold) add(stmt []byte, c RowCheck, write func([]byte, RowCheck) error) error {
+func (f *insertFold) add(stmt []byte, c RowCheck, counted bool, write func([]byte, RowCheck, bool) error) error {
 	p := -1
-	if f.batch > 1 && c.Rows == 1 {
+	if f.batch > 1 && c.Rows == 1 && counted {
 		p = insertPrefix(stmt)
 	}
 	if p < 0 {
 		if err := f.flush(write); err != nil {
 			return err
 		}
-		return write(stmt, c)
+		return write(stmt, c, counted)
 	}
 	if f.rows > 0 && (f.rows >= int64(f.batch) || len(f.stmt)+1+len(stmt)-p > f.limit || !bytes.Equal(f.stmt[:f.prefix], stmt[:p])) {
 		if err := f.flush(write); err != nil {
@@ -325,13 +340,13 @@ func (f *insertFold) add(stmt []byte, c RowCheck, write func([]byte, RowCheck) e
 	return nil
 }
 
-func (f *insertFold) flush(write func([]byte, RowCheck) error) error {
+func (f *insertFold) flush(write func([]byte, RowCheck, bool) error) error {
 	if f.rows == 0 {
 		return nil
 	}
 	n := f.rows
 	f.rows = 0
-	return write(f.stmt, RowCheck{Rows: n})
+	return write(f.stmt, RowCheck{Rows: n}, true)
 }
 
 // insertPrefix returns the length of "INSERT INTO `db`.`t` (`a`,`b`) VALUES " at the start of
@@ -467,6 +482,9 @@ func (r *runner) flashbackRow(ctx context.Context, ev *binlog.Event, tm *binlog.
 	if why != "" {
 		r.fb.exactFromPartial(tm, kind, ev.Pos, why)
 	}
+	if kind == binlog.Update && sameImages(tm, before, after) {
+		r.fb.spill.uncounted = true
+	}
 	if err := r.fb.note(tm, before, after); err != nil {
 		return err
 	}
@@ -553,6 +571,25 @@ func flashbackImages(tm *binlog.TableMap, kind binlog.RowsKind, before, after []
 			tm, columnPhrase(tm, missingAfter), noKey(tm, after), fix)
 	}
 	return "", nil
+}
+
+// sameImages says an UPDATE's inverse sets back nothing that differs from the row it finds: every
+// column of the before image it sets holds the same bytes in the after image.
+func sameImages(tm *binlog.TableMap, before, after []binlog.Value) bool {
+	for i := range before {
+		b := &before[i]
+		if b.Kind == binlog.ValAbsent || tm.Columns[i].Generated {
+			continue
+		}
+		if i >= len(after) {
+			return false
+		}
+		a := &after[i]
+		if a.Kind != b.Kind || a.Uint != b.Uint || !bytes.Equal(a.Text, b.Text) {
+			return false
+		}
+	}
+	return true
 }
 
 // absentColumns lists the columns an image leaves out, generated ones aside (no binlog needs
@@ -667,6 +704,7 @@ func runFlashback(ctx context.Context, src binlog.Source, sink Sink, cfg Config)
 	// statement, so that the spill reverses rows one by one; replay folds inverse INSERTs
 	// (--batch).
 	spill.batch, spill.limit = cfg.Render.Batch, NewRenderer(nil, cfg.Render).limit()
+	spill.changed = cfg.FlashbackChangedRows
 	cfg.Render.BeforeImage = true
 	cfg.Render.Batch = 1
 	r := &runner{src: src, sink: spill, cfg: cfg, log: cfg.Log, rend: NewRenderer(spill, cfg.Render)}

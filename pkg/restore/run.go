@@ -71,6 +71,10 @@ type Config struct {
 	// FlashbackOneTransaction hands the sink the whole undo as one transaction (--target:
 	// the target is undone all or nothing).
 	FlashbackOneTransaction bool
+	// FlashbackChangedRows says the sink checks each row statement by the rows it changed
+	// (ROW_COUNT() in a client, SQLWriter.CheckRows) rather than the rows it found (apply): an
+	// inverse UPDATE that sets back the same bytes then gets no check (see spillUncounted).
+	FlashbackChangedRows bool
 }
 
 // Stats counts what Run did.
