@@ -10,7 +10,7 @@ build:
 
 # Everything, including the tests that start throwaway MariaDB servers. CI runs this. The first
 # line says once whether the binlog corpus is there (go test shows a skip only under -v); it
-# looks as pkg/binlog/corpus_test.go does: PITR_CORPUS, else shared/corpus beside a parent folder.
+# looks as internal/corpustest does: PITR_CORPUS, else shared/corpus beside a parent folder.
 test: corpus-note
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 15m ./...

@@ -16,33 +16,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/pitr-tool/pitr/internal/corpustest"
 )
 
-// The corpus is real servers' binlogs collected from public repositories (see its MANIFEST.md).
-// It lives outside the repository and is optional: TestCorpus skips without it.
-// corpusDir holds real server binlogs: see findCorpus.
-var corpusDir = func() string {
-	root, _ := filepath.Abs(filepath.Join("..", ".."))
-	return findCorpus(root, os.Getenv("PITR_CORPUS"))
-}()
-
-// findCorpus returns env (PITR_CORPUS) when set, else shared/corpus beside the repository root
-// or beside one of its parent folders (../shared/corpus of a checkout, also from a worktree one
-// level deeper), else the first of those, to name in the skip message. No machine's absolute
-// path is named. The Makefile's test target looks the same way, to say once when there is none.
-func findCorpus(root, env string) string {
-	if env != "" {
-		return env
-	}
-	for dir := filepath.Dir(root); ; dir = filepath.Dir(dir) {
-		if st, err := os.Stat(filepath.Join(dir, "shared", "corpus")); err == nil && st.IsDir() {
-			return filepath.Join(dir, "shared", "corpus")
-		}
-		if dir == filepath.Dir(dir) {
-			return filepath.Join(filepath.Dir(root), "shared", "corpus")
-		}
-	}
-}
+// corpusDir holds real server binlogs (see internal/corpustest); TestCorpus skips without it.
+var corpusDir = corpustest.Dir()
 
 // corpusFailures lists the corpus files that do not decode to the end, with where and why.
 // Every other file must decode completely, every row of every rows event included.
@@ -203,33 +182,6 @@ func decodeCorpusFile(path string, keepRows bool) (res corpusResult) {
 				}
 			}
 		}
-	}
-}
-
-// TestFindCorpus: the corpus is found beside the checkout, beside a parent folder (a worktree),
-// or where PITR_CORPUS points.
-func TestFindCorpus(t *testing.T) {
-	base := t.TempDir()
-	checkout := filepath.Join(base, "work", "main")
-	worktree := filepath.Join(base, "work", "wt", "recipe")
-	corpus := filepath.Join(base, "work", "shared", "corpus")
-	for _, d := range []string{checkout, worktree, corpus} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, tc := range []struct{ root, env, want string }{
-		{checkout, "", corpus},
-		{worktree, "", corpus},
-		{worktree, "/elsewhere", "/elsewhere"},
-	} {
-		if got := findCorpus(tc.root, tc.env); got != tc.want {
-			t.Errorf("findCorpus(%s, %q) = %s, want %s", tc.root, tc.env, got, tc.want)
-		}
-	}
-	os.RemoveAll(corpus)
-	if got := findCorpus(checkout, ""); got != filepath.Join(base, "work", "shared", "corpus") {
-		t.Errorf("without a corpus: %s, want the path beside the checkout", got)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pitr-tool/pitr/internal/corpustest"
 	"github.com/pitr-tool/pitr/pkg/binlog"
 )
 
@@ -210,9 +211,9 @@ func TestWhereUnknownPad(t *testing.T) {
 // ENUM and SET, with the FULL metadata's members) from the corpus: the MySQL-only collation
 // must give quoted text and members by name, not hex.
 func TestLiteralCorpusMySQL(t *testing.T) {
-	dir := os.Getenv("PITR_CORPUS")
-	if dir == "" {
-		t.Skip("PITR_CORPUS not set")
+	dir := corpustest.Dir()
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("no binlog corpus: %v", err)
 	}
 	src, err := binlog.OpenFiles([]string{filepath.Join(dir, "rust_mysql_common", "mysql-enum-string-set.000001")}, binlog.FileOptions{})
 	if err != nil {

@@ -1,8 +1,17 @@
 package restore
 
 import (
+	"context"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
+
+	"github.com/pitr-tool/pitr/internal/corpustest"
+	"github.com/pitr-tool/pitr/pkg/binlog"
 )
 
 func TestObjectsOf(t *testing.T) {
@@ -57,4 +66,46 @@ func TestObjectsOf(t *testing.T) {
 			t.Errorf("%q: got %q, want %q", tc.sql, got, tc.want)
 		}
 	}
+}
+
+// TestCorpusObjects: every view, routine, trigger and event statement real MySQL and MariaDB
+// servers logged in the corpus is read for its object and database, as -d needs.
+func TestCorpusObjects(t *testing.T) {
+	dir := corpustest.Dir()
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("no binlog corpus: %v", err)
+	}
+	head := regexp.MustCompile(`(?is)^\s*(CREATE|ALTER|DROP)\b.{0,200}?\b(VIEW|TRIGGER|PROCEDURE|FUNCTION|EVENT)\b`)
+	seen := 0
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasSuffix(p, ".md") {
+			return err
+		}
+		s, err := binlog.OpenFiles([]string{p}, binlog.FileOptions{})
+		if err != nil {
+			return nil // not a binlog, or one TestCorpus knows to fail
+		}
+		defer s.Close()
+		for {
+			ev, err := s.Next(context.Background())
+			if err != nil {
+				return nil // the end, or a failure TestCorpus checks
+			}
+			if ev.Kind != binlog.KindQuery || !head.Match(ev.Query.SQL) {
+				continue
+			}
+			seen++
+			objs, ok := objectsOf(ev.Query.Schema, ev.Query.SQL)
+			if !ok || len(objs) == 0 || objs[0].Ref.DB == "" {
+				t.Errorf("%s %s: %v %v: %.200s", filepath.Base(p), ev.Pos, ok, objs, ev.Query.SQL)
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seen == 0 {
+		t.Error("the corpus holds no view, routine, trigger or event statement")
+	}
+	t.Logf("%d statements", seen)
 }
