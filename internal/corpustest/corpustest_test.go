@@ -32,4 +32,3 @@ func TestFindCorpus(t *testing.T) {
 		t.Errorf("without a corpus: %s, want the path beside the checkout", got)
 	}
 }
-
