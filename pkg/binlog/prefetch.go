@@ -2,6 +2,8 @@ package binlog
 
 import (
 	"context"
+
+	"github.com/go-mysql-org/go-mysql/replication"
 	"sync"
 	"unsafe"
 )
@@ -21,6 +23,13 @@ type Prefetcher struct {
 	shown  map[*TableMap]bool
 	open   bool
 
+	// The transaction whose end the events being batched wait for, and the end found last with
+	// the event it answers from (as FileSource's lookahead cache). Prefetch goroutine only.
+	pend     pendingTxn
+	last     TxnEnd
+	lastFrom Position
+	hasLast  bool
+
 	ch     chan []prefetched // batches: one channel operation per event would cost more than a row
 	pool   *chunkPool
 	events chan *Event       // consumed events, for reuse
@@ -33,6 +42,18 @@ type Prefetcher struct {
 	next  int
 	cur   prefetched
 	err   error
+}
+
+// pendingTxn is a transaction whose end is not known yet. Its end usually comes in the events
+// read next, before the batch holding its first events is handed over: then no lookahead reads
+// anything. A long transaction (a batch fills first) is followed ahead through the file.
+type pendingTxn struct {
+	active  bool
+	file    string
+	start   int64 // where the event that opened it starts
+	from    int64 // where that event ends: where a lookahead from scratch begins
+	sc0, sc txnScan
+	items   []int // its events in the batch
 }
 
 type prefetched struct {
@@ -266,12 +287,24 @@ func (p *Prefetcher) run(ctx context.Context) {
 		p.src.ev = e
 		ev, err := p.src.Next(ctx)
 		if err != nil {
+			if p.pend.active {
+				if p.src.lastEOF.File == p.pend.file && (p.src.cur == nil || p.src.cur.name != p.pend.file) {
+					p.resolve(batch, TxnEnd{End: p.src.lastEOF, Truncated: true}, nil)
+				} else {
+					sc := p.pend.sc0
+					end, err := p.src.scanTxnEnd(ctx, p.pend.from, &sc)
+					p.resolve(batch, end, err)
+				}
+			}
 			batch = append(batch, prefetched{err: err})
 			send()
 			return
 		}
 		if p.drop != nil && p.dropped(ev) {
 			continue // e is reused
+		}
+		if p.pend.active {
+			p.follow(ctx, ev, batch)
 		}
 		p.pool.handed = true
 		if ev != e {
@@ -286,9 +319,24 @@ func (p *Prefetcher) run(ctx context.Context) {
 			kw := ev.Query.Keyword()
 			it.hasEnd = kw != "COMMIT" && kw != "ROLLBACK" && kw != "SAVEPOINT"
 		}
+		join := false
 		if it.hasEnd {
-			// Answered from the source's cache for all but a transaction's first event.
-			it.end, it.endErr = p.src.PeekTxnEnd(ctx)
+			switch {
+			case p.pend.active:
+				join = true
+			case p.hasLast && ev.Pos.File == p.last.End.File && ev.Pos.Offset >= p.lastFrom.Offset && ev.Pos.Offset < p.last.End.Offset:
+				it.end = p.last
+			case p.src.inner || p.src.cur == nil || p.src.cur.stream:
+				it.end, it.endErr = p.src.PeekTxnEnd(ctx)
+			default:
+				sc, end, done := startScan(ev)
+				if done {
+					it.end = end
+				} else {
+					p.pend = pendingTxn{active: true, file: ev.Pos.File, start: ev.Pos.Offset, from: ev.End, sc0: sc, sc: sc, items: p.pend.items[:0]}
+					join = true
+				}
+			}
 		}
 		// After the lookahead, which may also move on to a fresh buffer.
 		it.release = p.pool.take()
@@ -309,13 +357,53 @@ func (p *Prefetcher) run(ctx context.Context) {
 			size += len(pre.values)*valueSize + len(pre.arena)
 		}
 		batch = append(batch, it)
+		if join {
+			p.pend.items = append(p.pend.items, len(batch)-1)
+		}
 		size += len(ev.Body)
 		if len(batch) == batchLen || size >= batchSize {
+			if p.pend.active {
+				// A long transaction: follow it through the file from where reading is.
+				sc := p.pend.sc
+				end, err := p.src.scanTxnEnd(ctx, p.src.cur.off, &sc)
+				p.resolve(batch, end, err)
+			}
 			if !send() {
 				return
 			}
 		}
 	}
+}
+
+// follow feeds ev, read after the events of the pending transaction, to its lookahead.
+func (p *Prefetcher) follow(ctx context.Context, ev *Event, batch []prefetched) {
+	switch {
+	case ev.Pos.File != p.pend.file:
+		// Its file ended first.
+		p.resolve(batch, TxnEnd{End: p.src.lastEOF, Truncated: true}, nil)
+	case p.src.inner:
+		// Events out of a payload carry the payload's position: look ahead as FileSource does.
+		sc := p.pend.sc0
+		end, err := p.src.scanTxnEnd(ctx, p.pend.from, &sc)
+		p.resolve(batch, end, err)
+	default:
+		kw := ""
+		if ev.Header.Type == replication.QUERY_EVENT {
+			kw = ev.Query.Keyword()
+		}
+		if end, done := p.pend.sc.step(ev.Header, kw, ev.Pos); done {
+			p.resolve(batch, end, nil)
+		}
+	}
+}
+
+// resolve gives the events of the pending transaction its end.
+func (p *Prefetcher) resolve(batch []prefetched, end TxnEnd, err error) {
+	for _, i := range p.pend.items {
+		batch[i].end, batch[i].endErr = end, err
+	}
+	p.last, p.lastFrom, p.hasLast = end, Position{File: p.pend.file, Offset: p.pend.start}, err == nil
+	p.pend.active, p.pend.items = false, p.pend.items[:0]
 }
 
 // Next implements Source. The event is valid until the next call.

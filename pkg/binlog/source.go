@@ -56,6 +56,9 @@ type FileSource struct {
 	skip    func(h Header, body []byte, f *format) bool
 	skipped skippedEvent
 
+	inner   bool     // the event last returned came out of a Transaction_payload event
+	lastEOF Position // where the last file read to its end ended
+
 	payload payloadReader // events inside a Transaction_payload event, being read
 
 	peeked   bool // lastPeek is the answer for events from peekFrom to its end
@@ -147,6 +150,7 @@ func (s *FileSource) next(ctx context.Context) (*Event, error) {
 				return nil, err
 			}
 			if ok {
+				s.inner = true
 				return s.ev, nil
 			}
 			continue
@@ -190,6 +194,7 @@ func (s *FileSource) next(ctx context.Context) (*Event, error) {
 			}
 		}
 		if err == io.EOF {
+			s.lastEOF = s.cur.pos()
 			s.cur.Close()
 			s.cur = nil
 			s.closeAhead()
@@ -223,6 +228,7 @@ func (s *FileSource) next(ctx context.Context) (*Event, error) {
 			s.skipped = skippedEvent{}
 			s.pool.setPin(nil)
 		}
+		s.inner = false
 		*s.ev = Event{Pos: at, End: s.cur.off, Header: h, Body: body}
 		if err := s.dec.decode(s.ev, raw, s.cur.fmt); err != nil {
 			return nil, &PosError{Pos: at, Err: err}
@@ -244,7 +250,7 @@ type skippedEvent struct {
 // decodeSkipped hands out the event last left out after all: it turned out to be the input's last.
 func (s *FileSource) decodeSkipped() (*Event, error) {
 	k := s.skipped
-	s.skipped = skippedEvent{}
+	s.skipped, s.inner = skippedEvent{}, false
 	if s.pool != nil {
 		s.pool.handOverPinned()
 	}
@@ -415,13 +421,10 @@ func (s *FileSource) PeekTxnEnd(ctx context.Context) (TxnEnd, error) {
 }
 
 func (s *FileSource) peekTxnEnd(ctx context.Context, last *Event) (TxnEnd, error) {
-	// A statement outside BEGIN...COMMIT, and a MariaDB standalone GTID's statement, end at once.
-	if last.Kind == KindQuery && last.Query.Keyword() == "" {
-		return TxnEnd{End: last.EndPosition(), Timestamp: last.Header.Timestamp}, nil
+	sc, end, done := startScan(last)
+	if done {
+		return end, nil
 	}
-	standalone := last.Kind == KindGTID && last.GTID.Standalone
-	sc := txnScan{standalone: standalone, seenBegin: last.Kind == KindQuery && last.Query.Keyword() == "BEGIN" ||
-		last.Kind == KindGTID && last.GTID.MariaDB && !standalone || last.Kind == KindRows}
 
 	// Most transactions end within the bytes read already or the next read: frame them there,
 	// so that they are read from the file once. A longer one continues on a reader of its own.
@@ -628,6 +631,36 @@ func (v *fileView) bytes(off int64, n int, small bool) ([]byte, error) {
 	return v.buf, err
 }
 
+// startScan begins following the transaction that last starts: done, with its end, for a
+// statement outside BEGIN...COMMIT (or a MariaDB standalone GTID's statement), which ends at once.
+func startScan(last *Event) (sc txnScan, end TxnEnd, done bool) {
+	if last.Kind == KindQuery && last.Query.Keyword() == "" {
+		return txnScan{}, TxnEnd{End: last.EndPosition(), Timestamp: last.Header.Timestamp}, true
+	}
+	standalone := last.Kind == KindGTID && last.GTID.Standalone
+	return txnScan{standalone: standalone, seenBegin: last.Kind == KindQuery && last.Query.Keyword() == "BEGIN" ||
+		last.Kind == KindGTID && last.GTID.MariaDB && !standalone || last.Kind == KindRows}, TxnEnd{}, false
+}
+
+// scanTxnEnd follows the transaction sc follows in the current file from offset from (an event
+// boundary) to its end, by framing the events there.
+func (s *FileSource) scanTxnEnd(ctx context.Context, from int64, sc *txnScan) (TxnEnd, error) {
+	if s.cur == nil {
+		return TxnEnd{}, errors.New("lookahead without a current file")
+	}
+	if s.cur.stream {
+		return TxnEnd{}, &PosError{Pos: s.cur.pos(), Err: errNoLookahead}
+	}
+	if s.ahead == nil {
+		f, err := os.Open(s.cur.path)
+		if err != nil {
+			return TxnEnd{}, err
+		}
+		s.ahead = f
+	}
+	return s.scanFile(ctx, s.cur, from, s.cur.relay, sc)
+}
+
 // txnScan follows the events of a transaction, framed but not decoded, to its end.
 type txnScan struct {
 	standalone bool // a MariaDB standalone GTID: its one statement ends it
@@ -636,17 +669,26 @@ type txnScan struct {
 
 // event looks at the event at "at" and says whether it ends the transaction, and where.
 func (sc *txnScan) event(h Header, raw []byte, at Position, f *format) (TxnEnd, bool) {
+	kw := ""
+	if h.Type == replication.QUERY_EVENT {
+		qb := raw[headerSize:]
+		if f != nil && f.checksum && len(qb) >= 4 {
+			qb = qb[:len(qb)-4]
+		}
+		kw = queryKeyword(qb)
+	}
+	return sc.step(h, kw, at)
+}
+
+// step is event for an event whose statement keyword (Query.Keyword), if it is a Query event,
+// is known.
+func (sc *txnScan) step(h Header, kw string, at Position) (TxnEnd, bool) {
 	end := TxnEnd{End: Position{File: at.File, Offset: at.Offset + int64(h.EventSize)}, Timestamp: h.Timestamp}
 	switch h.Type {
 	case replication.XID_EVENT, replication.TRANSACTION_PAYLOAD_EVENT:
 		// A compressed transaction is one payload event: its end is the commit.
 		return end, true
 	case replication.QUERY_EVENT:
-		qb := raw[headerSize:]
-		if f != nil && f.checksum && len(qb) >= 4 {
-			qb = qb[:len(qb)-4]
-		}
-		kw := queryKeyword(qb)
 		switch {
 		case kw == "COMMIT" || kw == "ROLLBACK":
 			return end, true
