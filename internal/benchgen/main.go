@@ -39,6 +39,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -94,6 +95,7 @@ func main() {
 	flag.Int64Var(&p.BinlogSizeMB, "binlog-size-mb", 64, "max_binlog_size in `MiB` (the files rotate at about this size)")
 	mbinlog := flag.String("mariadb-binlog", "mariadb-binlog", "the reference decoder")
 	genOnly := flag.Bool("gen-only", false, "generate (or find) the data set and stop")
+	runs := flag.Int("runs", 3, "rounds of the replay commands, taken in turn; figures are medians")
 	flag.Parse()
 	if flag.NArg() > 0 || p.SizeMB < 1 || p.BigRows < 1 || p.OLTP < 20 || p.BinlogSizeMB < 1 || p.BinlogSizeMB > 1024 {
 		flag.Usage()
@@ -102,13 +104,13 @@ func main() {
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, nil)))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *dir, *pitr, *mbinlog, p, *regen, *genOnly); err != nil {
+	if err := run(ctx, *dir, *pitr, *mbinlog, p, *regen, *genOnly, max(*runs, 1)); err != nil {
 		fmt.Fprintln(os.Stderr, "benchgen:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, dir, pitr, mbinlog string, p params, regen, genOnly bool) error {
+func run(ctx context.Context, dir, pitr, mbinlog string, p params, regen, genOnly bool, rounds int) error {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return err
@@ -140,7 +142,7 @@ func run(ctx context.Context, dir, pitr, mbinlog string, p params, regen, genOnl
 	if mbinlog, err = exec.LookPath(mbinlog); err != nil {
 		return fmt.Errorf("-mariadb-binlog: %w", err)
 	}
-	report, err := measureAll(ctx, dir, pitr, mbinlog, ds, cached && !regen)
+	report, err := measureAll(ctx, dir, pitr, mbinlog, ds, cached && !regen, rounds)
 	if err != nil {
 		return err
 	}
@@ -599,7 +601,36 @@ func sizeOf(files []string) int64 {
 	return n
 }
 
-func measureAll(ctx context.Context, dir, pitr, mbinlog string, ds dataset, cached bool) (string, error) {
+// median returns the middle of xs (the mean of the two middle ones for an even count).
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// medianResult is rs with each figure the median over the rounds, and a non-zero exit if any.
+func medianResult(rs []result) result {
+	m := rs[0]
+	var wall, user, sys, rss []float64
+	for _, r := range rs {
+		wall, user, sys = append(wall, float64(r.wall)), append(user, float64(r.user)), append(sys, float64(r.sys))
+		rss = append(rss, float64(r.rssKiB))
+		if r.exit != 0 && m.exit == 0 {
+			m.exit, m.stderr = r.exit, r.stderr
+		}
+	}
+	m.wall, m.user, m.sys = time.Duration(median(wall)), time.Duration(median(user)), time.Duration(median(sys))
+	m.rssKiB = int64(median(rss))
+	return m
+}
+
+func measureAll(ctx context.Context, dir, pitr, mbinlog string, ds dataset, cached bool, rounds int) (string, error) {
 	files := ds.paths(dir)
 	halfFiles := files[:max(1, len(files)/2)]
 	total, halfBytes := sizeOf(files), sizeOf(halfFiles)
@@ -617,15 +648,36 @@ func measureAll(ctx context.Context, dir, pitr, mbinlog string, ds dataset, cach
 		{"D mariadb-binlog (no -v)", total, append([]string{mbinlog}, files...)},
 		{fmt.Sprintf("E pitr replay, first %d of %d files", len(halfFiles), len(files)), halfBytes, append([]string{pitr, "replay"}, halfFiles...)},
 	}
-	var res []result
-	for _, r := range runs {
-		m, err := measure(ctx, r.label, r.bytes, r.argv)
-		if err != nil {
-			return "", err
+	// The commands take turns, round after round, so that a machine busier in one stretch
+	// slows all of them; ratios are taken within a round, then their median.
+	all := make([][]result, len(runs))
+	for round := 0; round < rounds; round++ {
+		for i, r := range runs {
+			m, err := measure(ctx, r.label, r.bytes, r.argv)
+			if err != nil {
+				return "", err
+			}
+			all[i] = append(all[i], m)
 		}
-		res = append(res, m)
 	}
-	a, b, c, d, e := res[0], res[1], res[2], res[3], res[4]
+	var res []result
+	for _, rs := range all {
+		res = append(res, medianResult(rs))
+	}
+	a, b, e := res[0], res[1], res[4]
+	cpu := func(r result) float64 { return (r.user + r.sys).Seconds() }
+	// paired is the median over the rounds of x's figure over y's.
+	paired := func(x, y int, f func(result) float64) float64 {
+		var q []float64
+		for k := range all[x] {
+			if d := f(all[y][k]); d > 0 {
+				q = append(q, f(all[x][k])/d)
+			}
+		}
+		return median(q)
+	}
+	wallOf := func(r result) float64 { return r.wall.Seconds() }
+	rssOf := func(r result) float64 { return float64(r.rssKiB) }
 	countsA, okA := replayCounts(a.stderr)
 	countsB, _ := replayCounts(b.stderr)
 	countsE, _ := replayCounts(e.stderr)
@@ -652,7 +704,7 @@ func measureAll(ctx context.Context, dir, pitr, mbinlog string, ds dataset, cach
 		fmt.Fprintf(&sb, "%s: %d rows (%d inserted, %d updated, %d deleted) in %d transactions = %.2f%% of all rows\n",
 			smallTable, small, c["inserted"], c["updated"], c["deleted"], c["transactions"], 100*float64(small)/float64(max(rowsAll, 1)))
 	}
-	fmt.Fprintf(&sb, "each command ran once, stdout to /dev/null, page cache warm; MiB = 2^20 bytes; CPU and peak RSS from the child's rusage\n")
+	fmt.Fprintf(&sb, "each command ran %d times, in turn with the others; figures are medians, ratios the median of each round's ratio; stdout to /dev/null, page cache warm; MiB = 2^20 bytes; CPU and peak RSS from the child's rusage\n", rounds)
 	if la, err := os.ReadFile("/proc/loadavg"); err == nil {
 		// Other work on the machine inflates wall times (not CPU times); say how busy it was.
 		fmt.Fprintf(&sb, "load average before the runs: %s\n", strings.Join(strings.Fields(string(la))[:3], " "))
@@ -682,14 +734,32 @@ func measureAll(ctx context.Context, dir, pitr, mbinlog string, ds dataset, cach
 		}
 		return fmt.Sprintf("%.2f", x/y)
 	}
-	cpu := func(r result) float64 { return (r.user + r.sys).Seconds() }
+	two := func(x float64) string { return fmt.Sprintf("%.2f", x) }
 	fmt.Fprintf(&sb, "\nratios pitr / mariadb-binlog -v (C); below 1 means pitr is faster or smaller:\n")
 	tw = tabwriter.NewWriter(&sb, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "\twall\tcpu\tpeak RSS\t")
-	fmt.Fprintf(tw, "A/C (all tables) \t%s\t%s\t%s\t\n", ratio(a.wall.Seconds(), c.wall.Seconds()), ratio(cpu(a), cpu(c)), ratio(float64(a.rssKiB), float64(c.rssKiB)))
-	fmt.Fprintf(tw, "B/C (-t %s) \t%s\t%s\t%s\t\n", smallTable, ratio(b.wall.Seconds(), c.wall.Seconds()), ratio(cpu(b), cpu(c)), ratio(float64(b.rssKiB), float64(c.rssKiB)))
-	fmt.Fprintf(tw, "A/D (vs no -v) \t%s\t%s\t%s\t\n", ratio(a.wall.Seconds(), d.wall.Seconds()), ratio(cpu(a), cpu(d)), ratio(float64(a.rssKiB), float64(d.rssKiB)))
+	fmt.Fprintf(tw, "A/C (all tables) \t%s\t%s\t%s\t\n", two(paired(0, 2, wallOf)), two(paired(0, 2, cpu)), two(paired(0, 2, rssOf)))
+	fmt.Fprintf(tw, "B/C (-t %s) \t%s\t%s\t%s\t\n", smallTable, two(paired(1, 2, wallOf)), two(paired(1, 2, cpu)), two(paired(1, 2, rssOf)))
+	fmt.Fprintf(tw, "A/D (vs no -v) \t%s\t%s\t%s\t\n", two(paired(0, 3, wallOf)), two(paired(0, 3, cpu)), two(paired(0, 3, rssOf)))
 	tw.Flush()
+
+	// Issue 16's aims for the read side, checked against this run's figures.
+	metOr := func(ok bool) string {
+		if ok {
+			return "met"
+		}
+		return "NOT met"
+	}
+	bc, ac := paired(1, 2, wallOf), paired(0, 2, wallOf)
+	flat := float64(a.rssKiB) / float64(max(e.rssKiB, 1))
+	fmt.Fprintf(&sb, "\naims (issue 16, read side):\n")
+	fmt.Fprintf(&sb, "  filtered replay (B) at least 20 times as fast as mariadb-binlog -v: %.1f times (wall; cpu %.1f times): %s\n",
+		1/bc, 1/paired(1, 2, cpu), metOr(bc <= 1.0/20))
+	fmt.Fprintf(&sb, "  unfiltered replay (A) no slower than on 2026-11-29 (0.68 of mariadb-binlog -v's wall): %.2f: %s\n", ac, metOr(ac <= 0.68))
+	fmt.Fprintf(&sb, "  peak RSS under 100 MB: A %.1f MiB, B %.1f MiB: %s\n", float64(a.rssKiB)/1024, float64(b.rssKiB)/1024,
+		metOr(a.rssKiB*1024 < 100e6 && b.rssKiB*1024 < 100e6))
+	fmt.Fprintf(&sb, "  peak RSS flat as the input grows (all files vs the first half, at most 1.25): %.2f for %.2f times the input: %s\n",
+		flat, float64(total)/float64(max(halfBytes, 1)), metOr(flat <= 1.25))
 	fmt.Fprintf(&sb, "\nmemory flatness: pitr peak RSS %.1f MiB over the first %d files (%.1f MiB) vs %.1f MiB over all %d (%.1f MiB): ratio %s for %s times the input\n",
 		float64(e.rssKiB)/1024, len(halfFiles), float64(halfBytes)/mib, float64(a.rssKiB)/1024, len(files), float64(total)/mib,
 		ratio(float64(a.rssKiB), float64(e.rssKiB)), ratio(float64(total), float64(halfBytes)))
