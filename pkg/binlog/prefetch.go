@@ -32,7 +32,6 @@ type Prefetcher struct {
 
 	ch     chan []prefetched // batches: one channel operation per event would cost more than a row
 	pool   *chunkPool
-	events chan *Event       // consumed events, for reuse
 	pres   chan *predecoded  // consumed row buffers, for reuse
 	spent  chan []prefetched // consumed batches, for reuse
 	cancel context.CancelFunc
@@ -40,7 +39,7 @@ type Prefetcher struct {
 
 	batch []prefetched
 	next  int
-	cur   prefetched
+	cur   *prefetched
 	err   error
 }
 
@@ -64,6 +63,9 @@ type prefetched struct {
 	err     error
 	release [][]byte // read buffers that no event after this one points into
 	pre     *predecoded
+	// evBuf holds the event: it travels with its batch and comes back with it, so that events
+	// cost no channel operation of their own.
+	evBuf Event
 }
 
 var _ Source = (*Prefetcher)(nil)
@@ -103,12 +105,9 @@ func StartPrefetch(src *FileSource, o PrefetchOptions) *Prefetcher {
 		depth = 2
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	// Every event in flight (the queue, the batch being filled, the one being consumed) holds an
-	// Event; pooling fewer makes the rest fresh allocations. Read buffers in flight are bounded
-	// by the bytes of the batches in flight.
-	pool := (depth + 2) * batchLen
+	// Read buffers in flight are bounded by the bytes of the batches in flight.
 	p := &Prefetcher{src: src, keep: keep, ch: make(chan []prefetched, depth), pool: newChunkPool(readBufSize, depth+4),
-		events: make(chan *Event, pool), pres: make(chan *predecoded, 2*batchLen), spent: make(chan []prefetched, depth+2),
+		pres: make(chan *predecoded, 2*batchLen), spent: make(chan []prefetched, depth+2),
 		cancel: cancel}
 	src.pool = p.pool
 	if o.Drop != nil {
@@ -269,24 +268,23 @@ func (p *Prefetcher) run(ctx context.Context) {
 		case batch = <-p.spent:
 			batch = batch[:0]
 		default:
-			batch = make([]prefetched, 0, batchLen)
+			batch = make([]prefetched, 0, batchLen+1)
 		}
 		size = 0
 		return true
 	}
-	var e *Event
+	batch = make([]prefetched, 0, batchLen+1)
 	for {
-		if e == nil {
-			select {
-			case e = <-p.events:
-			default:
-				e = new(Event)
-			}
-		}
-		// Decoded straight into e: an Event is half a kilobyte, not worth copying per event.
-		p.src.ev = e
+		// Decoded straight into the batch's next slot: an Event is half a kilobyte, not worth
+		// copying per event.
+		i := len(batch)
+		batch = batch[:i+1]
+		it := &batch[i]
+		it.ev, it.end, it.endErr, it.hasEnd, it.err, it.release, it.pre = &it.evBuf, TxnEnd{}, nil, false, nil, nil, nil
+		p.src.ev = it.ev
 		ev, err := p.src.Next(ctx)
 		if err != nil {
+			batch = batch[:i]
 			if p.pend.active {
 				if p.src.lastEOF.File == p.pend.file && (p.src.cur == nil || p.src.cur.name != p.pend.file) {
 					p.resolve(batch, TxnEnd{End: p.src.lastEOF, Truncated: true}, nil)
@@ -301,17 +299,16 @@ func (p *Prefetcher) run(ctx context.Context) {
 			return
 		}
 		if p.drop != nil && p.dropped(ev) {
-			continue // e is reused
+			batch = batch[:i] // the slot is reused
+			continue
 		}
 		if p.pend.active {
 			p.follow(ctx, ev, batch)
 		}
 		p.pool.handed = true
-		if ev != e {
-			*e = *ev
+		if ev != it.ev {
+			it.evBuf = *ev
 		}
-		it := prefetched{ev: e}
-		e = nil
 		switch ev.Kind {
 		case KindGTID, KindRows:
 			it.hasEnd = true
@@ -356,7 +353,6 @@ func (p *Prefetcher) run(ctx context.Context) {
 			it.pre = pre
 			size += len(pre.values)*valueSize + len(pre.arena)
 		}
-		batch = append(batch, it)
 		if join {
 			p.pend.items = append(p.pend.items, len(batch)-1)
 		}
@@ -432,8 +428,7 @@ func (p *Prefetcher) Next(ctx context.Context) (*Event, error) {
 			return nil, p.err
 		}
 	}
-	it := p.batch[p.next]
-	p.batch[p.next] = prefetched{}
+	it := &p.batch[p.next]
 	p.next++
 	if it.err != nil {
 		p.err = it.err
@@ -445,14 +440,11 @@ func (p *Prefetcher) Next(ctx context.Context) (*Event, error) {
 
 // recycle hands the buffers of the event last returned back to the prefetch goroutine.
 func (p *Prefetcher) recycle() {
+	if p.cur == nil {
+		return
+	}
 	for _, b := range p.cur.release {
 		p.pool.put(b)
-	}
-	if e := p.cur.ev; e != nil {
-		select {
-		case p.events <- e:
-		default:
-		}
 	}
 	if pre := p.cur.pre; pre != nil && cap(pre.arena) <= 4*maxPooled {
 		select {
@@ -460,14 +452,14 @@ func (p *Prefetcher) recycle() {
 		default:
 		}
 	}
-	p.cur = prefetched{}
+	p.cur = nil
 }
 
 // PeekTxnEnd implements the lookahead of FileSource for the event last returned by Next.
 func (p *Prefetcher) PeekTxnEnd(context.Context) (TxnEnd, error) {
-	if !p.cur.hasEnd {
+	if p.cur == nil || !p.cur.hasEnd {
 		var at Position
-		if p.cur.ev != nil {
+		if p.cur != nil && p.cur.ev != nil {
 			at = p.cur.ev.Pos
 		}
 		return TxnEnd{}, &PosError{Pos: at, Err: errNoLookahead}
