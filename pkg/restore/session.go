@@ -22,6 +22,7 @@ type session struct {
 	// binlog does not name); "" stops at such a statement.
 	sourceTZ string
 	noFK     bool // foreign_key_checks stays 0 (RenderOptions.NoForeignKeyChecks)
+	extra    bool // cur may hold settings that base has not
 }
 
 // Settings that pitr's session has at the server's defaults without setting them; a logged
@@ -77,6 +78,10 @@ func sessionKey(k string) string {
 // for are written again by the first statement that needs them, so that what a transaction
 // writes does not depend on the transactions before it (a resumed run, a later start position).
 func (s *session) begin() {
+	if !s.extra {
+		return // a filtered replay opens many transactions that write nothing
+	}
+	s.extra = false
 	for k := range s.cur {
 		if _, ok := s.base[k]; !ok {
 			delete(s.cur, k)
@@ -116,6 +121,9 @@ func (s *session) set(ctx context.Context, kv ...string) error {
 		k, v := kv[i], kv[i+1]
 		if cur, ok := s.cur[k]; ok && cur == v {
 			continue
+		}
+		if _, ok := s.base[k]; !ok {
+			s.extra = true
 		}
 		s.cur[k] = v
 		if b == nil {
