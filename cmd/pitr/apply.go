@@ -41,6 +41,7 @@ type applyOptions struct {
 	stmtTimeout     time.Duration
 	beforeImage     bool
 	allowTriggers   bool
+	threads         int
 	flags           *pflag.FlagSet // to tell a default --batch from a given one
 }
 
@@ -63,6 +64,8 @@ func (o *applyOptions) AddFlags(fs *pflag.FlagSet) {
 		"(a full disk, a held lock), saying what the server waits on; raise it for long ALTERs, 0 for none")
 	fs.IntVar(&o.retries, "retries", 10, "reconnect at most `N` times in a row after losing the target connection (or after a deadlock or lock wait timeout)")
 	fs.BoolVar(&o.beforeImage, "verify-before-image", false, "each updated or deleted row must match its whole before image on the target, not only its key (one row per UPDATE and DELETE: slower)")
+	fs.IntVar(&o.threads, "threads", 0, "apply on `N` connections at once, source transactions whose rows do not conflict in parallel, "+
+		"committed in source order (0: the target's CPU count, at most 8; 1: one connection)")
 	fs.BoolVar(&o.allowTriggers, "allow-triggers", false, "replay even though the target has triggers on tables the replay writes, or the window creates one (they fire again for rows the binlog already holds)")
 }
 
@@ -124,6 +127,9 @@ func runApply(ctx context.Context, o replayOptions, g *globalOptions, args []str
 		// position in a window applied backwards, and a rerun after a failure starts over.
 		ck = nil
 		cfg.FlashbackOneTransaction = true
+	}
+	if a.threads < 0 || a.threads > maxThreads {
+		return usagef(fmt.Errorf("--threads %d: must be 0 (the target's CPU count) to %d", a.threads, maxThreads))
 	}
 	if a.retries < 0 {
 		return usagef(fmt.Errorf("--retries %d: must be at least 0", a.retries))
@@ -218,6 +224,10 @@ func runApply(ctx context.Context, o replayOptions, g *globalOptions, args []str
 				break
 			}
 		}
+	}
+	threads := a.threads
+	if err == nil && threads == 0 {
+		threads = defaultThreads(ctx, probe)
 	}
 	var resume restore.CheckpointState
 	var resumed bool
@@ -319,6 +329,7 @@ func runApply(ctx context.Context, o replayOptions, g *globalOptions, args []str
 		// Big enough that round trips cost little, small enough to stay well under the
 		// target's max_allowed_packet (a lone statement may still use all of it).
 		MaxBatch: min(1<<20, cfg.Render.MaxPacket/2),
+		Threads:  threads,
 	}
 	if a.dryRun {
 		acfg.DryRun = stdout
@@ -598,3 +609,16 @@ func progressLine(p *restore.Progress, sz sizes, startDone int64, el time.Durati
 }
 
 func mb(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
+
+// maxThreads is the most --threads takes.
+const maxThreads = 64
+
+// defaultThreads is --threads 0: MariaDB's thread_pool_size, which defaults to the server's
+// CPU count, at most 8; 4 where the server does not say (MySQL).
+func defaultThreads(ctx context.Context, conn *sql.Conn) int {
+	var n int
+	if err := conn.QueryRowContext(ctx, "SELECT @@thread_pool_size").Scan(&n); err != nil || n < 1 {
+		return 4
+	}
+	return min(n, 8)
+}

@@ -90,7 +90,8 @@ func TestApply(t *testing.T) {
 	files = files[1 : len(files)-1] // after the schema, before the empty file in use
 	t.Logf("source: %d transactions in %d binlog files in %v", applyTxns, len(files), time.Since(began).Round(time.Millisecond))
 	a := &applyFixture{src: src, files: files}
-	t.Run("dry run equals apply", a.testDryRun)
+	t.Run("dry run equals apply", func(t *testing.T) { a.testDryRun(t, 1) })
+	t.Run("dry run equals parallel apply", func(t *testing.T) { a.testDryRun(t, 4) })
 	t.Run("crash", a.testCrash)
 	t.Run("conflict", a.testConflict)
 	t.Run("lost connection", a.testLostConnection)
@@ -194,12 +195,15 @@ func checkpointRow(t *testing.T, s *mariadbtest.Server) ckRow {
 	return r
 }
 
-func (a *applyFixture) testDryRun(t *testing.T) {
+// testDryRun: the dry run prints exactly what the apply sends. With several threads, the
+// target transactions each worker sent (less those rolled back to be run again), taken in the
+// order of their COMMITs, must be the dry run's, in its order.
+func (a *applyFixture) testDryRun(t *testing.T, threads int) {
 	t.Parallel()
 	applied, piped := newTarget(t), newTarget(t)
 	applied.Exec(t, "SET GLOBAL log_output='TABLE', GLOBAL general_log=1")
 
-	res := runApplyPitr(t, append(targetArgs(applied, "--yes"), a.files...)...)
+	res := runApplyPitr(t, append(targetArgs(applied, "--yes", "--threads="+strconv.Itoa(threads)), a.files...)...)
 	if res.code != 0 || res.stdout != "" {
 		t.Fatalf("apply: exit %d\nstdout: %s\nstderr: %s", res.code, res.stdout, res.stderr)
 	}
@@ -235,21 +239,55 @@ func (a *applyFixture) testDryRun(t *testing.T) {
 			want.WriteString(line)
 		}
 	}
-	rows, err := applied.DB.Query("SELECT CONVERT(argument USING utf8mb4) FROM mysql.general_log WHERE command_type='Query' AND user_host LIKE '" + applyUser + "%'")
+	rows, err := applied.DB.Query("SELECT thread_id, CONVERT(argument USING utf8mb4) FROM mysql.general_log WHERE command_type='Query' AND user_host LIKE '" + applyUser + "%'")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got strings.Builder
 	queries := 0
+	open := map[int64]*strings.Builder{} // per session: its target transaction so far
+	sessions := map[int64]string{}       // per session: what it sent before its first BEGIN
 	for rows.Next() {
+		var id int64
 		var q string
-		if err := rows.Scan(&q); err != nil {
+		if err := rows.Scan(&id, &q); err != nil {
 			t.Fatal(err)
 		}
-		if !strings.HasPrefix(q, "SELECT ") { // the checkpoint and max_allowed_packet reads
-			got.WriteString(q + ";\n")
-			queries++
+		if strings.HasPrefix(q, "SELECT ") || strings.HasPrefix(q, "DO RELEASE_LOCK") { // the checkpoint, locks, keys and max_allowed_packet reads
+			continue
 		}
+		queries++
+		if threads == 1 {
+			got.WriteString(q + ";\n")
+			continue
+		}
+		b := open[id]
+		if b == nil {
+			if !strings.HasPrefix(q, "BEGIN") {
+				sessions[id] += q + ";\n"
+				continue
+			}
+			b = new(strings.Builder)
+			open[id] = b
+		}
+		b.WriteString(q + ";\n")
+		switch {
+		case q == "ROLLBACK":
+			b.Reset() // run again later
+		case strings.HasSuffix(q, "COMMIT"):
+			if got.Len() == 0 {
+				for _, s := range sessions {
+					if strings.Contains(s, "CREATE TABLE IF NOT EXISTS `pitr`") {
+						got.WriteString(s)
+					}
+				}
+			}
+			got.WriteString(b.String())
+			b.Reset()
+		}
+	}
+	if threads > 1 && len(sessions) != threads {
+		t.Errorf("%d sessions wrote, want %d", len(sessions), threads)
 	}
 	if got.String() != want.String() {
 		g, w := got.String(), want.String()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -40,6 +41,10 @@ type ApplyConfig struct {
 	AllowTriggers bool
 	// StatementTimeout bounds each query sent to the target (0: none).
 	StatementTimeout time.Duration
+	// Threads is how many connections apply source transactions at once (see
+	// ParallelApplier); 1 or less: one connection, the Applier. A dry run, a flashback and
+	// --allow-triggers always use one.
+	Threads int
 }
 
 // sessionState returns what the server says session id is doing (its processlist state, for how
@@ -151,6 +156,10 @@ func applyOnce(ctx context.Context, cfg ApplyConfig, res *ApplyResult, first boo
 		if err := cfg.Checkpoint.Lock(ctx, conn, checkpointLockWait); err != nil {
 			return err
 		}
+		// The worker sessions of a parallel run that died may still be committing.
+		if err := cfg.Checkpoint.WaitWorkers(ctx, conn, checkpointLockWait); err != nil {
+			return err
+		}
 		st, ok, err := cfg.Checkpoint.Read(ctx, conn)
 		if err != nil {
 			return err
@@ -208,8 +217,19 @@ func applyOnce(ctx context.Context, cfg ApplyConfig, res *ApplyResult, first boo
 		}
 		x = p
 	}
-	a := NewApplier(x, ApplierOptions{NoBinlog: cfg.NoBinlog, Checkpoint: cfg.Checkpoint, Progress: cfg.Progress, MaxBatch: cfg.MaxBatch,
-		Pipeline: true, AllowTriggers: cfg.AllowTriggers})
+	aopts := ApplierOptions{NoBinlog: cfg.NoBinlog, Checkpoint: cfg.Checkpoint, Progress: cfg.Progress, MaxBatch: cfg.MaxBatch,
+		Pipeline: true, AllowTriggers: cfg.AllowTriggers}
+	var a applySink
+	if cfg.parallel() {
+		pa, closeConns, err := newParallel(ctx, cfg, aopts)
+		defer closeConns()
+		if err != nil {
+			return err
+		}
+		a = pa
+	} else {
+		a = NewApplier(x, aopts)
+	}
 	stats, runErr := Run(ctx, src, a, rc)
 	closeErr := a.Close()
 	n, rows, last := a.Committed()
@@ -235,4 +255,75 @@ func applyOnce(ctx context.Context, cfg ApplyConfig, res *ApplyResult, first boo
 		return runErr
 	}
 	return closeErr
+}
+
+// applySink is what applyOnce needs of the Applier and the ParallelApplier.
+type applySink interface {
+	RowSink
+	Committed() (int64, TxnSummary, CheckpointState)
+	Unknown() []jobTxn
+}
+
+func (cfg *ApplyConfig) parallel() bool {
+	return cfg.Threads > 1 && cfg.DryRun == nil && !cfg.Flashback && !cfg.FlashbackOneTransaction &&
+		!cfg.AllowTriggers && cfg.MaxBatch > 0
+}
+
+// newParallel opens the worker connections (each holding its checkpoint worker lock) and a
+// connection that reads the target's keys and lock waits.
+func newParallel(ctx context.Context, cfg ApplyConfig, aopts ApplierOptions) (*ParallelApplier, func(), error) {
+	var conns []*sql.Conn
+	closeAll := func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}
+	connect := func() (*sql.Conn, int64, error) {
+		c, err := cfg.Connect(ctx)
+		if err != nil {
+			return nil, 0, err
+		}
+		conns = append(conns, c)
+		var id int64
+		if err := c.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&id); err != nil {
+			return nil, 0, err
+		}
+		return c, id, nil
+	}
+	mon, _, err := connect()
+	if err != nil {
+		return nil, closeAll, err
+	}
+	var workers []ParallelWorker
+	for k := range cfg.Threads {
+		c, id, err := connect()
+		if err != nil {
+			return nil, closeAll, err
+		}
+		if cfg.Checkpoint != nil {
+			if err := cfg.Checkpoint.WorkerLock(ctx, c, k, checkpointLockWait); err != nil {
+				return nil, closeAll, err
+			}
+		}
+		x := ConnExecer{Conn: c}
+		if cfg.StatementTimeout > 0 {
+			x = ConnExecer{Conn: c, Timeout: cfg.StatementTimeout, Diagnose: func(ctx context.Context) string {
+				return sessionState(ctx, cfg.Connect, id)
+			}}
+		}
+		workers = append(workers, ParallelWorker{X: x, ID: id})
+	}
+	var monMu sync.Mutex // the monitor and the key reads share mon
+	pa, err := NewParallelApplier(ctx, workers, ParallelOptions{ApplierOptions: aopts,
+		Keys: func(ctx context.Context) (*KeyCatalog, error) {
+			monMu.Lock()
+			defer monMu.Unlock()
+			return TargetKeys(ctx, mon)
+		},
+		LockWaits: func(ctx context.Context) (map[int64][]int64, error) {
+			monMu.Lock()
+			defer monMu.Unlock()
+			return TargetLockWaits(ctx, mon)
+		}})
+	return pa, closeAll, err
 }

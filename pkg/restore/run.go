@@ -933,10 +933,18 @@ func (r *runner) rows(ctx context.Context, ev *binlog.Event) error {
 			return err
 		}
 	}
+	keyer, _ := r.sink.(rowKeyer)
+	var kdb, ktable string
+	if keyer != nil {
+		kdb, ktable = r.cfg.Render.Rewrite.target(tm)
+	}
 	for rows.More() {
 		before, after, err := rows.Next()
 		if err != nil {
 			return err
+		}
+		if keyer != nil && !r.cfg.Flashback {
+			keyer.RowKeys(kdb, ktable, tm, before, after)
 		}
 		if r.cfg.Flashback {
 			err = r.flashbackRow(ctx, ev, tm, before, after)

@@ -1,0 +1,213 @@
+package restore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pitr-tool/pitr/pkg/binlog"
+)
+
+// commitLog is what fake workers committed, in the order they committed it.
+type commitLog struct {
+	mu      sync.Mutex
+	txns    []string // each committed target transaction, its queries joined by ";\n"
+	session [][]string
+	failed  atomic.Int64 // failures injected
+}
+
+// fakeWorker is a worker connection that runs nothing: it keeps each target transaction's
+// queries until its COMMIT and sleeps a little on each, to shuffle the workers' timing.
+type fakeWorker struct {
+	log   *commitLog
+	n     int
+	cur   []string
+	rng   *rand.Rand
+	flaky func(q string) error // fails a query, maybe
+}
+
+func (f *fakeWorker) Exec(_ context.Context, q string) ([]int64, error) {
+	time.Sleep(time.Duration(f.rng.IntN(300)) * time.Microsecond)
+	if len(f.cur) == 0 && !strings.HasPrefix(q, "BEGIN") && q != "ROLLBACK" {
+		f.log.mu.Lock()
+		f.log.session[f.n] = append(f.log.session[f.n], q)
+		f.log.mu.Unlock()
+		return nil, nil
+	}
+	if f.flaky != nil {
+		if err := f.flaky(q); err != nil {
+			f.log.failed.Add(1)
+			return nil, err
+		}
+	}
+	if q == "ROLLBACK" {
+		f.cur = nil
+		return nil, nil
+	}
+	f.cur = append(f.cur, q)
+	if strings.HasSuffix(q, "COMMIT") {
+		f.log.mu.Lock()
+		f.log.txns = append(f.log.txns, strings.Join(f.cur, ";\n"))
+		f.log.mu.Unlock()
+		f.cur = nil
+	}
+	return nil, nil
+}
+
+var fixtureKeys = &KeyCatalog{Tables: map[string]TableKeys{
+	"shop.orders":      {Primary: true, Indexes: [][]string{{"id"}}},
+	"shop.order_items": {Primary: true, Indexes: [][]string{{"order_id", "sku"}}},
+	"crm.customers":    {Primary: true, Indexes: [][]string{{"id"}}, Whole: false},
+}}
+
+func runParallelFixture(t *testing.T, threads, maxBatch int, flaky func(q string) error) (*commitLog, *ParallelApplier, Stats, error) {
+	t.Helper()
+	log := &commitLog{session: make([][]string, threads)}
+	var ws []ParallelWorker
+	for i := range threads {
+		ws = append(ws, ParallelWorker{X: &fakeWorker{log: log, n: i, rng: rand.New(rand.NewPCG(uint64(i), uint64(time.Now().UnixNano()))), flaky: flaky}})
+	}
+	ck := &Checkpoint{DB: "pitr", Table: "checkpoint", Name: "mysql-bin"}
+	p, err := NewParallelApplier(context.Background(), ws, ParallelOptions{
+		ApplierOptions: ApplierOptions{Checkpoint: ck, MaxBatch: maxBatch},
+		Keys:           func(context.Context) (*KeyCatalog, error) { return fixtureKeys, nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := binlog.OpenFiles(fixtureFiles(t, "dml"), binlog.FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	st, err := Run(context.Background(), src, p, Config{})
+	if cerr := p.Close(); err == nil {
+		err = cerr
+	}
+	return log, p, st, err
+}
+
+// serialFixture is what the Applier prints for the dml fixture, from the first BEGIN on, less
+// its comments: what the parallel workers must have committed, in the same order.
+func serialFixture(t *testing.T, maxBatch int) []string {
+	t.Helper()
+	var out bytes.Buffer
+	ck := &Checkpoint{DB: "pitr", Table: "checkpoint", Name: "mysql-bin"}
+	a, _, err := applyFixture(t, NewPrintExecer(&out), ApplierOptions{Checkpoint: ck, MaxBatch: maxBatch}, Window{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, l := range strings.SplitAfter(out.String(), ";\n") {
+		if l == "" {
+			continue
+		}
+		for strings.HasPrefix(l, "-- ") {
+			_, l, _ = strings.Cut(l, "\n")
+		}
+		lines = append(lines, strings.TrimSuffix(l, ";\n"))
+	}
+	for i, l := range lines {
+		if l == "BEGIN" {
+			return lines[i:]
+		}
+	}
+	t.Fatal("no BEGIN in the serial apply")
+	return nil
+}
+
+func committedStatements(log *commitLog) []string {
+	var out []string
+	for _, tx := range log.txns {
+		out = append(out, strings.Split(tx, ";\n")...)
+	}
+	return out
+}
+
+func diffStatements(t *testing.T, got, want []string) {
+	t.Helper()
+	for i := range max(len(got), len(want)) {
+		var g, w string
+		if i < len(got) {
+			g = got[i]
+		}
+		if i < len(want) {
+			w = want[i]
+		}
+		if g != w {
+			t.Fatalf("statement %d of %d (want %d): committed %.200q, the Applier runs %.200q", i, len(got), len(want), g, w)
+		}
+	}
+}
+
+// TestParallelApplierOrder: whatever the workers' timing, the target transactions commit in
+// source order and hold exactly the statements the Applier (and so --dry-run) runs: the same
+// BEGINs, rows, checkpoint rows and COMMITs, with big transactions streamed and split as the
+// Applier splits them.
+func TestParallelApplierOrder(t *testing.T) {
+	for _, mb := range []int{1 << 20, 400, 150} {
+		want := serialFixture(t, mb)
+		for _, threads := range []int{1, 2, 4} {
+			t.Run(fmt.Sprintf("batch %d threads %d", mb, threads), func(t *testing.T) {
+				for range 3 {
+					log, p, st, err := runParallelFixture(t, threads, mb, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					diffStatements(t, committedStatements(log), want)
+					n, rows, last := p.Committed()
+					if n != st.Transactions || rows.Rows() != st.Inserts+st.Updates+st.Deletes || last.End != st.LastEnd {
+						t.Errorf("Committed() = %d %+v %v; Run's stats %+v", n, rows, last, st)
+					}
+					for i, s := range log.session {
+						if len(s) != len(SessionStatements())+map[bool]int{true: 2, false: 0}[i == 0] {
+							t.Errorf("worker %d session: %q", i, s)
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestParallelApplierRetry: a group that fails before its turn (as one that ran ahead of a
+// conflicting earlier group would) runs again at its turn, and the result is the same.
+func TestParallelApplierRetry(t *testing.T) {
+	want := serialFixture(t, 1<<20)
+	var calls atomic.Int64
+	flaky := func(q string) error {
+		if strings.HasPrefix(q, "BEGIN") && calls.Add(1)%3 == 0 {
+			return errors.New("Error 1062 (23000): Duplicate entry")
+		}
+		return nil
+	}
+	for range 5 {
+		log, _, _, err := runParallelFixture(t, 4, 1<<20, flaky)
+		// A failure at a group's turn is real: the run stops there, and what committed is a
+		// prefix of the whole, ending at a target transaction's end.
+		got := committedStatements(log)
+		if err == nil {
+			diffStatements(t, got, want)
+			continue
+		}
+		var se *StatementError
+		if !errors.As(err, &se) || !strings.Contains(err.Error(), "Duplicate entry") {
+			t.Fatalf("error %v", err)
+		}
+		if len(got) > 0 && got[len(got)-1] != "COMMIT" {
+			t.Errorf("the committed part ends with %q", got[len(got)-1])
+		}
+		diffStatements(t, got, want[:len(got)])
+	}
+}
+
