@@ -167,8 +167,8 @@ type pgroup struct {
 	ck     []byte // the checkpoint upsert, sent with the COMMIT; nil: none
 	// pre is what the Applier's batch holds before q: the previous target transaction's
 	// COMMIT, which counts towards its batch size and so decides where transactions split.
-	pre int
-	noTxn  bool   // rolled back by the source (a cut-off transaction): ROLLBACK, not COMMIT
+	pre   int
+	noTxn bool // rolled back by the source (a cut-off transaction): ROLLBACK, not COMMIT
 
 	// A group too big to hold streams: it is a barrier, and its parts follow on parts.
 	parts    chan job

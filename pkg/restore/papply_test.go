@@ -210,4 +210,3 @@ func TestParallelApplierRetry(t *testing.T) {
 		diffStatements(t, got, want[:len(got)])
 	}
 }
-
