@@ -318,7 +318,7 @@ func (a *applyFixture) testCrash(t *testing.T) {
 	seed := time.Now().UnixNano()
 	rng := rand.New(rand.NewPCG(uint64(seed), 1))
 	t.Logf("seed %d", seed)
-	args := append(targetArgs(tgt, "--yes"), a.files...)
+	args := append(targetArgs(tgt, "--yes", "--threads=3"), a.files...)
 	var positions []string
 	kills := 0
 	for trial := 0; trial < 12; trial++ {
@@ -429,7 +429,7 @@ func (a *applyFixture) testConflict(t *testing.T) {
 func (a *applyFixture) testLostConnection(t *testing.T) {
 	t.Parallel()
 	tgt := newTarget(t)
-	cmd, stdout, stderr := pitrCmd(t, context.Background(), append(targetArgs(tgt, "--yes"), a.files...)...)
+	cmd, stdout, stderr := pitrCmd(t, context.Background(), append(targetArgs(tgt, "--yes", "--threads=3"), a.files...)...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -221,7 +221,7 @@ func applyOnce(ctx context.Context, cfg ApplyConfig, res *ApplyResult, first boo
 		Pipeline: true, AllowTriggers: cfg.AllowTriggers}
 	var a applySink
 	if cfg.parallel() {
-		pa, closeConns, err := newParallel(ctx, cfg, aopts)
+		pa, closeConns, err := newParallel(ctx, cfg, aopts, conn)
 		defer closeConns()
 		if err != nil {
 			return err
@@ -269,9 +269,9 @@ func (cfg *ApplyConfig) parallel() bool {
 		!cfg.AllowTriggers && cfg.MaxBatch > 0
 }
 
-// newParallel opens the worker connections (each holding its checkpoint worker lock) and a
-// connection that reads the target's keys and lock waits.
-func newParallel(ctx context.Context, cfg ApplyConfig, aopts ApplierOptions) (*ParallelApplier, func(), error) {
+// newParallel opens the worker connections (each holding its checkpoint worker lock); mon, the
+// session holding the checkpoint's lock, reads the target's keys and lock waits.
+func newParallel(ctx context.Context, cfg ApplyConfig, aopts ApplierOptions, mon *sql.Conn) (*ParallelApplier, func(), error) {
 	var conns []*sql.Conn
 	closeAll := func() {
 		for _, c := range conns {
@@ -289,10 +289,6 @@ func newParallel(ctx context.Context, cfg ApplyConfig, aopts ApplierOptions) (*P
 			return nil, 0, err
 		}
 		return c, id, nil
-	}
-	mon, _, err := connect()
-	if err != nil {
-		return nil, closeAll, err
 	}
 	var workers []ParallelWorker
 	for k := range cfg.Threads {
@@ -324,6 +320,11 @@ func newParallel(ctx context.Context, cfg ApplyConfig, aopts ApplierOptions) (*P
 			monMu.Lock()
 			defer monMu.Unlock()
 			return TargetLockWaits(ctx, mon)
+		},
+		Ping: func(ctx context.Context) error {
+			monMu.Lock()
+			defer monMu.Unlock()
+			return mon.PingContext(ctx)
 		}})
 	return pa, closeAll, err
 }

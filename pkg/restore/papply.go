@@ -105,6 +105,9 @@ type ParallelOptions struct {
 	// for LockWaitFallback.
 	LockWaits        func(ctx context.Context) (map[int64][]int64, error)
 	LockWaitFallback time.Duration
+	// Ping checks, every second, the session that holds the checkpoint's lock: the apply stops
+	// (as after a lost connection) when it is gone, since another run could then start.
+	Ping func(ctx context.Context) error
 }
 
 // KeyCatalog is what the target says identifies the rows of each table.
@@ -198,16 +201,25 @@ const (
 	wWaiting // done, holding its transaction open until its turn
 )
 
-// depSlots is the size of the table of row keys to the last group that wrote them. A collision
-// only makes two groups look dependent.
-const depSlots = 1 << 18
-
+// depTracker knows, for each row key (a 64-bit hash: a collision only makes two groups look
+// dependent) and table, the last group that wrote it.
 type depTracker struct {
-	slots    []int64
+	keys     map[uint64]int64
 	tableAny map[uint64]int64
 	whole    map[uint64]int64
 	barrier  int64
 	last     int64
+}
+
+// pruneKeys is how many row keys the tracker holds before it forgets those of committed groups.
+const pruneKeys = 1 << 18
+
+func (d *depTracker) prune(committed int64) {
+	for k, seq := range d.keys {
+		if seq <= committed {
+			delete(d.keys, k)
+		}
+	}
 }
 
 // NewParallelApplier applies through the workers' connections. Call Close at the end.
@@ -217,7 +229,7 @@ func NewParallelApplier(ctx context.Context, workers []ParallelWorker, opts Para
 	}
 	p := &ParallelApplier{opts: opts.ApplierOptions, seed: maphash.MakeSeed(), ctx: ctx,
 		jobs: make(chan *pgroup), stop: make(chan struct{}),
-		deps: depTracker{slots: make([]int64, depSlots), tableAny: map[uint64]int64{}, whole: map[uint64]int64{}}}
+		deps: depTracker{keys: map[uint64]int64{}, tableAny: map[uint64]int64{}, whole: map[uint64]int64{}}}
 	p.cond = sync.NewCond(&p.mu)
 	p.cat = &keyCatalog{cat: &KeyCatalog{}}
 	if opts.Keys != nil {
@@ -236,9 +248,9 @@ func NewParallelApplier(ctx context.Context, workers []ParallelWorker, opts Para
 		p.wg.Add(1)
 		go w.run()
 	}
-	if len(p.workers) > 1 {
+	if len(p.workers) > 1 || opts.Ping != nil {
 		p.monStop, p.monDone = make(chan struct{}), make(chan struct{})
-		go p.monitor(opts.LockWaits, opts.LockWaitFallback)
+		go p.monitor(opts.LockWaits, opts.LockWaitFallback, opts.Ping)
 	}
 	return p, nil
 }
@@ -370,6 +382,7 @@ func (p *ParallelApplier) RowKeys(db, table string, tm *binlog.TableMap, before,
 			}
 			p.kbuf = b
 			t.keys = append(t.keys, maphash.Bytes(p.seed, b)^ws.token*0x9e3779b97f4a7c15)
+
 		}
 	}
 	if len(t.keys) == n {
@@ -441,7 +454,7 @@ func (d *depTracker) depend(g *pgroup) int64 {
 	} else {
 		// All that g depends on first: a key g writes twice must not make it wait on itself.
 		for _, k := range g.ws.keys {
-			dep = max(dep, d.slots[k%depSlots])
+			dep = max(dep, d.keys[k])
 		}
 		for _, t := range g.ws.tables {
 			dep = max(dep, d.whole[t])
@@ -450,7 +463,7 @@ func (d *depTracker) depend(g *pgroup) int64 {
 			dep = max(dep, d.whole[t], d.tableAny[t])
 		}
 		for _, k := range g.ws.keys {
-			d.slots[k%depSlots] = g.seq
+			d.keys[k] = g.seq
 		}
 		for _, t := range g.ws.tables {
 			d.tableAny[t] = g.seq
@@ -740,6 +753,14 @@ func (p *ParallelApplier) dispatch(ctx context.Context, g *pgroup) error {
 	p.seq++
 	g.seq = p.seq
 	g.dep = p.deps.depend(g)
+	if len(p.deps.keys) > pruneKeys {
+		// Keys of committed groups constrain nothing: memory stays that of the groups in
+		// flight, however long the binlogs.
+		p.mu.Lock()
+		c := p.committed
+		p.mu.Unlock()
+		p.deps.prune(c)
+	}
 	g.ws = txnWrites{} // not needed any more
 	select {
 	case p.jobs <- g:
@@ -1001,7 +1022,7 @@ func (w *pworker) rollback(ctx context.Context) error {
 
 // monitor looks for the next group to commit waiting on a lock a later, waiting group holds,
 // and has those roll back.
-func (p *ParallelApplier) monitor(lockWaits func(context.Context) (map[int64][]int64, error), fallback time.Duration) {
+func (p *ParallelApplier) monitor(lockWaits func(context.Context) (map[int64][]int64, error), fallback time.Duration, ping func(context.Context) error) {
 	defer close(p.monDone)
 	if fallback <= 0 {
 		fallback = 2 * time.Second
@@ -1009,6 +1030,7 @@ func (p *ParallelApplier) monitor(lockWaits func(context.Context) (map[int64][]i
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	useTables := lockWaits != nil
+	lastPing := time.Now()
 	for {
 		select {
 		case <-p.monStop:
@@ -1016,6 +1038,16 @@ func (p *ParallelApplier) monitor(lockWaits func(context.Context) (map[int64][]i
 		case <-p.stop:
 			return
 		case <-tick.C:
+		}
+		if ping != nil && time.Since(lastPing) >= time.Second {
+			lastPing = time.Now()
+			ctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
+			err := ping(ctx)
+			cancel()
+			if err != nil && p.ctx.Err() == nil {
+				p.fail(fmt.Errorf("the session holding the checkpoint's lock: %w", err))
+				return
+			}
 		}
 		p.mu.Lock()
 		var head *pworker

@@ -210,3 +210,36 @@ func TestParallelApplierRetry(t *testing.T) {
 		diffStatements(t, got, want[:len(got)])
 	}
 }
+
+// TestDepTracker: a group waits for the last earlier group that wrote one of its keys, wrote a
+// table it takes whole (or took one it writes whole), or was a barrier; for nothing else.
+func TestDepTracker(t *testing.T) {
+	d := depTracker{keys: map[uint64]int64{}, tableAny: map[uint64]int64{}, whole: map[uint64]int64{}}
+	const ta, tb = 100, 200
+	steps := []struct {
+		ws      txnWrites
+		barrier bool
+		want    int64
+	}{
+		{ws: txnWrites{keys: []uint64{1, 2}, tables: []uint64{ta}}, want: 0}, // 1
+		{ws: txnWrites{keys: []uint64{3, 3}, tables: []uint64{ta}}, want: 0}, // 2: disjoint; a key twice
+		{ws: txnWrites{keys: []uint64{2}, tables: []uint64{ta}}, want: 1},    // 3: key 2 of group 1
+		{ws: txnWrites{whole: []uint64{tb}}, want: 0},                        // 4: tb untouched so far
+		{ws: txnWrites{keys: []uint64{9}, tables: []uint64{tb}}, want: 4},    // 5: tb taken whole by 4
+		{ws: txnWrites{whole: []uint64{ta, ta}}, want: 3},                    // 6: every group of ta
+		{ws: txnWrites{keys: []uint64{4}, tables: []uint64{ta}}, want: 6},    // 7
+		{barrier: true, want: 7}, // 8: after everything
+		{ws: txnWrites{keys: []uint64{77}, tables: []uint64{300}}, want: 8}, // 9: after the barrier
+		{ws: txnWrites{keys: []uint64{78}, tables: []uint64{300}}, want: 8}, // 10
+	}
+	for i, s := range steps {
+		g := &pgroup{seq: int64(i + 1), ws: s.ws, barrier: s.barrier}
+		if got := d.depend(g); got != s.want {
+			t.Errorf("group %d: depends on %d, want %d", i+1, got, s.want)
+		}
+	}
+	d.prune(9)
+	if len(d.keys) != 1 || d.keys[78] != 10 {
+		t.Errorf("after prune: %v", d.keys)
+	}
+}
