@@ -166,7 +166,7 @@ func (a *parFixture) testKillInFlight(t *testing.T) {
 		var err error
 		finished := false
 	poll:
-		for deadline := time.Now().Add(40 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		for deadline := time.Now().Add(150 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 			select {
 			case err = <-done:
 				finished = true
