@@ -836,12 +836,17 @@ type Conflict struct {
 }
 
 func (c Conflict) String() string {
-	s := fmt.Sprintf("%s row %s changed again by the transaction at %s", c.Table, c.Key, c.Later.Start)
-	if !c.Later.Time.IsZero() {
-		s += " committed " + c.Later.Time.Format("2006-01-02 15:04:05 UTC")
+	return fmt.Sprintf("%s row %s changed again by %s", c.Table, c.Key, laterText(c.Later))
+}
+
+// laterText names a later transaction: its start, commit time and GTID.
+func laterText(info TxnInfo) string {
+	s := "the transaction at " + info.Start.String()
+	if !info.Time.IsZero() {
+		s += " committed " + info.Time.Format("2006-01-02 15:04:05 UTC")
 	}
-	if c.Later.GTID != "" {
-		s += " GTID " + c.Later.GTID
+	if info.GTID != "" {
+		s += " GTID " + info.GTID
 	}
 	return s
 }
@@ -1107,4 +1112,57 @@ func conflictError(cs []Conflict, total int) error {
 		fmt.Fprintf(&b, "; and %d more", total-len(cs))
 	}
 	return fmt.Errorf("%w: %d rows%s; nothing was written: end the window before those transactions, or pass --on-conflict skip to undo everything else and leave those rows as they are", ErrConflict, total, b.String())
+}
+
+// laterStatement checks a statement after the window: a row change logged as a statement
+// (binlog_format STATEMENT or MIXED) of a table the window changed does not say which rows it
+// changed, so the conflict check cannot see whether undoing the window would overwrite them.
+// It refuses, naming the transaction; with --on-conflict skip it warns and the undo goes on (the
+// found-row checks still stop at a row the statement left in another state than the window did).
+// DDL is not a conflict: rows a later TRUNCATE, DROP or ALTER took away or changed are not found
+// by the inverse UPDATE and DELETE, and a column it dropped fails the inverse statement.
+func (r *runner) laterStatement(ev *binlog.Event, ch *ddlChange, perr error) error {
+	if ch != nil || !r.seenBegin {
+		return nil
+	}
+	fb := r.fb
+	var hit []string
+	unknown := perr != nil
+	if perr == nil {
+		if r.ddl == nil {
+			r.ddl = newDDLParser()
+		}
+		st := r.ddl.tablesOf(ev.Query.Schema, ev.Query.SQL)
+		for _, t := range st.writes {
+			for name, tm := range fb.tables {
+				if strings.EqualFold(t.DB, tm.Schema) && strings.EqualFold(t.Table, tm.Table) {
+					hit = append(hit, name)
+				}
+			}
+		}
+		unknown = st.unknown != ""
+	}
+	if unknown {
+		// The tables it changes cannot be known: only a statement that names none of the
+		// window's tables is let through.
+		text := strings.ToLower(string(ev.Query.SQL))
+		for name, tm := range fb.tables {
+			if strings.Contains(text, strings.ToLower(tm.Table)) {
+				hit = append(hit, name)
+			}
+		}
+	}
+	if len(hit) == 0 {
+		return nil
+	}
+	slices.Sort(hit)
+	hit = slices.Compact(hit)
+	tables, later := strings.Join(hit, ", "), laterText(r.info)
+	if fb.skip {
+		r.log.Warn("--flashback --on-conflict skip: a later transaction changed a table of the window by a statement logged without its rows (binlog_format STATEMENT or MIXED); which rows it changed is not in the binlog, so the undo may overwrite them (the found-row checks stop at a row it left in another state)",
+			slog.String("tables", tables), slog.String("transaction", later), slog.String("sql", truncate(ev.Query.SQL, 200)))
+		return nil
+	}
+	return fmt.Errorf("%w: %s changed by a statement logged without its rows (binlog_format STATEMENT or MIXED) in %s: %s; which rows it changed is not in the binlog, so they cannot be checked; nothing was written: check those rows by hand, then pass --on-conflict skip to undo anyway",
+		ErrConflict, tables, later, truncate(ev.Query.SQL, 200))
 }

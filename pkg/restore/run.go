@@ -515,6 +515,11 @@ func (r *runner) statement(ctx context.Context, ev *binlog.Event, ch *ddlChange,
 	if ev.Query.Code != 0 {
 		return nil
 	}
+	if r.fb != nil && r.fb.after {
+		if err := r.laterStatement(ev, ch, perr); err != nil {
+			return err
+		}
+	}
 	if perr != nil {
 		r.catalog.unreadableDDL(ev.Query.Schema, ev.Query.SQL, fmt.Errorf("%s: %w", ev.Pos, perr))
 		return r.unparsedDDL(ctx, ev, perr)
