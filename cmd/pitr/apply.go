@@ -497,6 +497,8 @@ func (s summary) print(w io.Writer) {
 	}
 	fmt.Fprintf(b, "  tables:      %s\n", restore.DisplayText(tables))
 	switch {
+	case s.o.flashback:
+		fmt.Fprintf(b, "  checkpoint:  none (--flashback: one target transaction, all or nothing; a rerun starts over)\n")
 	case s.ck == nil:
 		fmt.Fprintf(b, "  checkpoint:  none (--no-checkpoint)\n")
 	case s.resumed:
@@ -508,7 +510,12 @@ func (s summary) print(w io.Writer) {
 	default:
 		fmt.Fprintf(b, "  checkpoint:  %s.%s %q: none yet, starting at the beginning\n", s.ck.DB, s.ck.Table, s.ck.Name)
 	}
-	if s.counted {
+	switch {
+	case s.counted && s.o.flashback:
+		// The counting pass reads the window forward: the undo inserts what it deleted.
+		fmt.Fprintf(b, "  to undo:     %d transactions, %d rows (%d inserted, %d updated, %d deleted)\n",
+			s.stats.Transactions, s.stats.Inserts+s.stats.Updates+s.stats.Deletes, s.stats.Deletes, s.stats.Updates, s.stats.Inserts)
+	case s.counted:
 		fmt.Fprintf(b, "  to apply:    %d transactions, %d rows (%d inserted, %d updated, %d deleted)\n",
 			s.stats.Transactions, s.stats.Inserts+s.stats.Updates+s.stats.Deletes, s.stats.Inserts, s.stats.Updates, s.stats.Deletes)
 	}

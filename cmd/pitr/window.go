@@ -183,5 +183,5 @@ func parseDatetime(s string, loc *time.Location) (time.Time, error) {
 	if _, err := time.ParseInLocation("2006-01-02", s, loc); err == nil {
 		return time.Time{}, fmt.Errorf("%q is a date without a time; write '%s 00:00:00' if midnight is meant", s, s)
 	}
-	return time.Time{}, fmt.Errorf("%q: want YYYY-MM-DD HH:MM:SS[.ffffff] or RFC 3339", s)
+	return time.Time{}, fmt.Errorf("%q: want YYYY-MM-DD HH:MM[:SS[.ffffff]] or RFC 3339", s)
 }
