@@ -81,6 +81,9 @@ func openServerSource(ctx context.Context, o replayOptions, start binlog.Positio
 		return nil, "", err
 	}
 	so.Start, so.StartGTID = start, o.stream.startGTID
+	if so.StartGTID != "" {
+		cfg.Window.StartFrom = "after the transactions of GTID set " + so.StartGTID + " (--start-gtid)"
+	}
 	if o.schemaFrom == "" {
 		// The server the binlogs come from also knows its tables; today's schema, checked
 		// against every table map.

@@ -120,6 +120,9 @@ func TestServerSource(t *testing.T) {
 		if err := runReplay(ctx, o, g, nil, &fromServer); err != nil {
 			t.Fatal(err)
 		}
+		if w := fmt.Sprintf("\n-- window start: after the transactions of GTID set 0-1-%d (--start-gtid)\n", seq-1); !strings.Contains(fromServer.String(), w) {
+			t.Errorf("the header does not say where the window starts (%q):\n%s", w, fromServer.String())
+		}
 		got := normalize(fromServer.String())
 		if !strings.HasSuffix(got, want[m[0]:]) || strings.Count(got, "\nCOMMIT;") != strings.Count(want[m[0]:], "\nCOMMIT;") {
 			t.Errorf("from GTID 0-1-%d:\n%s\nwant the end of:\n%s", seq-1, got, want)

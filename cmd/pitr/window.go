@@ -56,6 +56,8 @@ func resolveFilePositions(w *restore.Window, files []string) error {
 func windowLines(w restore.Window, loc *time.Location) []string {
 	start := "window start: " + w.Start.String()
 	switch {
+	case w.Start.IsZero() && w.StartFrom != "":
+		start = "window start: " + w.StartFrom // a stream's start, found by the server
 	case w.StartFrom != "":
 		start += " (" + w.StartFrom + ")"
 	case w.Start.IsZero():
