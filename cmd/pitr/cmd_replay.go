@@ -273,7 +273,10 @@ func runReplay(ctx context.Context, o replayOptions, g *globalOptions, args []st
 	if closeErr != nil {
 		return closeErr
 	}
-	if stats.Transactions == 0 {
+	switch {
+	case stats.Transactions == 0 && o.incident.withData:
+		log.Warn("the window holds no transaction of the selected tables: the output holds only their rows from the backup", windowAttrs(cfg.Window, loc)...)
+	case stats.Transactions == 0:
 		log.Warn("the window holds no transaction of the selected tables: the output changes nothing", windowAttrs(cfg.Window, loc)...)
 	}
 	attrs := []any{slog.Int64("transactions", stats.Transactions), slog.Int64("inserted", stats.Inserts),

@@ -95,6 +95,10 @@ func (o incidentOptions) apply(cfg *restore.Config, start *binlog.Position, log 
 		if cat, err := restore.LoadSchema(context.Background(), schemaPath); err == nil {
 			cfg.Schema = cat
 			log.Info("column names, where the binlog has none, from the backup's CREATE TABLE statements", "backup", schemaPath)
+			// A pattern naming a table of the backup is no typo, though the window may hold
+			// no write of it (the mistake was its first after the backup): that is an empty
+			// window, a warning, and with --with-backup-data the table still comes back.
+			cat.Tables(cfg.Filter.Saw)
 		} else {
 			// Not fatal: a binlog with its own column names needs none. A table without
 			// names stops the replay later, with this reason.

@@ -56,6 +56,33 @@ func TestSlipFilterMatchesNothing(t *testing.T) {
 	}
 }
 
+// TestSlipBackupTableNotWritten: a table of the backup that the window does not write (its
+// mistake, here a DELETE, is its first change after the backup) is no typo: with
+// --with-backup-data the output rebuilds it from the dump and stops before the DELETE, exit 0,
+// with a warning that the window holds nothing more; without, the replay is empty, a warning. A
+// name neither the backup nor the window holds is still refused, naming the closest.
+func TestSlipBackupTableNotWritten(t *testing.T) {
+	dump := filepath.Join(t.TempDir(), "dump.sql")
+	os.WriteFile(dump, []byte("-- MariaDB dump 10.19\n-- CHANGE MASTER TO MASTER_LOG_FILE='mysql-bin.000004', MASTER_LOG_POS=4;\n"+
+		"--\n-- Current Database: `shop`\n--\n\nUSE `shop`;\n\n--\n-- Table structure for table `audit`\n--\n\n"+
+		"DROP TABLE IF EXISTS `audit`;\nCREATE TABLE `audit` (\n  `msg` varchar(100) DEFAULT NULL,\n  `at` int(11) DEFAULT NULL\n);\n\n"+
+		"--\n-- Dumping data for table `audit`\n--\n\nLOCK TABLES `audit` WRITE;\nINSERT INTO `audit` VALUES ('order 1',NULL),('after alter',1);\nUNLOCK TABLES;\n"), 0o644)
+	window := []string{"replay", "--from-backup", dump, "-t", "shop.audit", "--stop-position", "mysql-bin.000004:342"}
+	res := runPitr(t, append(append(window, "--with-backup-data"), dml()...)...)
+	if res.code != 0 || !strings.Contains(res.stdout, "INSERT INTO `audit` VALUES ('order 1',NULL),('after alter',1);") ||
+		!strings.HasSuffix(res.stdout, "\n-- end: stop position mysql-bin.000004:342: the transaction at mysql-bin.000004:342 ends at mysql-bin.000004:587\n") ||
+		!strings.Contains(res.stderr, "the output holds only their rows from the backup") {
+		t.Errorf("--with-backup-data: exit %d, want 0, the dump's rows and the stop before the DELETE:\n%s\n%s", res.code, res.stdout, res.stderr)
+	}
+	res = runPitr(t, append(window, dml()...)...)
+	if res.code != 0 || strings.Contains(res.stdout, "BEGIN") || !strings.Contains(res.stderr, "the output changes nothing") {
+		t.Errorf("on a restored backup: exit %d, want 0 and an empty replay with a warning:\n%s\n%s", res.code, res.stdout, res.stderr)
+	}
+	window[4] = "shop.audits"
+	res = runPitr(t, append(append(window, "-q"), dml()...)...)
+	wantFailure(t, res, exitUsage, `-t "shop.audits" matches no table in the window`, "closest tables seen: shop.audit")
+}
+
 // TestSlipPositions (items 5, 6): a bare --stop-position with several files is refused with the
 // FILE:POS forms; a path to a given file is accepted as FILE; a start inside a transaction
 // names the transaction's start and end; a stop before the start is refused.

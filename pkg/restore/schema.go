@@ -300,6 +300,21 @@ func triggerName(db string, name []byte) string {
 	return qualified(parts[0], parts[len(parts)-1])
 }
 
+// Tables calls f with the database and name of each table the schema files hold (not those a
+// server would be asked for).
+func (c *Catalog) Tables(f func(db, table string)) {
+	for cat := c; cat != nil; cat = cat.next {
+		if cat.fetch != nil {
+			continue
+		}
+		for k, def := range cat.tables {
+			if db, table, ok := strings.Cut(k, "."); ok && def != nil {
+				f(db, table)
+			}
+		}
+	}
+}
+
 // Triggers lists the triggers the schema dumps define, "`db`.`name` (AFTER INSERT ON
 // `db`.`table`)": a target restored from such a dump has them.
 func (c *Catalog) Triggers() []string {
