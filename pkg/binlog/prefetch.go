@@ -73,7 +73,7 @@ var _ Source = (*Prefetcher)(nil)
 const (
 	// maxPooled bounds the row buffers kept for reuse.
 	maxPooled = 64 << 10
-	batchLen  = 64
+	batchLen  = 256
 	batchSize = 256 << 10 // bytes of events and decoded rows after which a batch is handed over early
 	valueSize = int(unsafe.Sizeof(Value{}))
 )
@@ -107,7 +107,7 @@ func StartPrefetch(src *FileSource, o PrefetchOptions) *Prefetcher {
 	ctx, cancel := context.WithCancel(context.Background())
 	// Read buffers in flight are bounded by the bytes of the batches in flight.
 	p := &Prefetcher{src: src, keep: keep, ch: make(chan []prefetched, depth), pool: newChunkPool(readBufSize, depth+4),
-		pres: make(chan *predecoded, 2*batchLen), spent: make(chan []prefetched, depth+2),
+		pres: make(chan *predecoded, 128), spent: make(chan []prefetched, depth+2),
 		cancel: cancel}
 	src.pool = p.pool
 	if o.Drop != nil {
