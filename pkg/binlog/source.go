@@ -229,7 +229,7 @@ func (s *FileSource) next(ctx context.Context) (*Event, error) {
 			s.pool.setPin(nil)
 		}
 		s.inner = false
-		*s.ev = Event{Pos: at, End: s.cur.off, Header: h, Body: body}
+		s.ev.reuse(at, s.cur.off, h, body)
 		if err := s.dec.decode(s.ev, raw, s.cur.fmt); err != nil {
 			return nil, &PosError{Pos: at, Err: err}
 		}
@@ -254,7 +254,7 @@ func (s *FileSource) decodeSkipped() (*Event, error) {
 	if s.pool != nil {
 		s.pool.handOverPinned()
 	}
-	*s.ev = Event{Pos: k.at, End: k.end, Header: k.h, Body: k.body}
+	s.ev.reuse(k.at, k.end, k.h, k.body)
 	if err := s.dec.decode(s.ev, k.raw, k.fmt); err != nil {
 		return nil, &PosError{Pos: k.at, Err: err}
 	}
