@@ -93,3 +93,89 @@ CREATE TABLE %[1]s.nk (x INT, y VARCHAR(10))`
 	}
 	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
 }
+
+// BenchmarkApplyHotRow applies a conflict-heavy binlog (every transaction updates the same row,
+// and inserts one of its own) with one connection and with four: every group then waits for the
+// one before it, and the parallel apply must cost little more than the serial one. Compare the
+// two sub-benchmarks' ns/op, run in turn (-count).
+func BenchmarkApplyHotRow(b *testing.B) {
+	if testing.Short() {
+		b.Skip("starts MariaDB servers")
+	}
+	const txns = 5000
+	ctx := context.Background()
+	src := mariadbtest.Start(b, mariadbtest.Options{})
+	const schema = `CREATE TABLE %[1]s.hot (id INT PRIMARY KEY, v BIGINT NOT NULL);
+CREATE TABLE %[1]s.log (id INT PRIMARY KEY, at INT NOT NULL);
+INSERT INTO %[1]s.hot VALUES (1, 0)`
+	src.Exec(b, "CREATE DATABASE bsrc;\n"+fmt.Sprintf(schema, "bsrc"))
+	if err := src.FlushBinlogs(ctx); err != nil {
+		b.Fatal(err)
+	}
+	src.Exec(b, `CREATE PROCEDURE bsrc.gen(n INT)
+BEGIN
+  DECLARE i INT DEFAULT 1;
+  WHILE i <= n DO
+    START TRANSACTION;
+    UPDATE bsrc.hot SET v = v + i WHERE id = 1;
+    INSERT INTO bsrc.log VALUES (i, i);
+    COMMIT;
+    SET i = i + 1;
+  END WHILE;
+END`)
+	src.Exec(b, "CALL bsrc.gen(?)", txns)
+	if err := src.FlushBinlogs(ctx); err != nil {
+		b.Fatal(err)
+	}
+	files, err := src.BinlogFiles(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	files = files[1 : len(files)-1]
+	tgt := mariadbtest.Start(b, mariadbtest.Options{NoBinlog: true})
+	cfg, err := mysql.ParseDSN(tgt.DSN(""))
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg.ClientFoundRows = true
+	cfg.MultiStatements = true
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	db := sql.OpenDB(conn)
+	defer db.Close()
+	db.SetMaxIdleConns(0)
+	n := 0
+	for _, threads := range []int{1, 4} {
+		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				n++
+				name := fmt.Sprintf("h%d", n)
+				tgt.Exec(b, "CREATE DATABASE "+name+";\n"+fmt.Sprintf(schema, name))
+				rw, err := ParseRewrite([]string{"bsrc=" + name}, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				res, err := Apply(ctx, ApplyConfig{
+					Config:  Config{Render: RenderOptions{Batch: 100, MaxPacket: 16 << 20, Rewrite: rw}},
+					Connect: func(ctx context.Context) (*sql.Conn, error) { return db.Conn(ctx) },
+					Open: func(context.Context, binlog.Position) (binlog.Source, error) {
+						return binlog.OpenFiles(files, binlog.FileOptions{})
+					},
+					Checkpoint: &Checkpoint{DB: "pitr", Table: "checkpoint", Name: name},
+					MaxBatch:   1 << 20,
+					Threads:    threads,
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if res.Transactions != txns {
+					b.Fatalf("%d transactions applied, want %d", res.Transactions, txns)
+				}
+			}
+		})
+	}
+}
