@@ -102,16 +102,13 @@ func BenchmarkApplyHotRow(b *testing.B) {
 	if testing.Short() {
 		b.Skip("starts MariaDB servers")
 	}
-	const txns = 5000
+	const txns = 30000
 	ctx := context.Background()
 	src := mariadbtest.Start(b, mariadbtest.Options{})
 	const schema = `CREATE TABLE %[1]s.hot (id INT PRIMARY KEY, v BIGINT NOT NULL);
 CREATE TABLE %[1]s.log (id INT PRIMARY KEY, at INT NOT NULL);
 INSERT INTO %[1]s.hot VALUES (1, 0)`
 	src.Exec(b, "CREATE DATABASE bsrc;\n"+fmt.Sprintf(schema, "bsrc"))
-	if err := src.FlushBinlogs(ctx); err != nil {
-		b.Fatal(err)
-	}
 	src.Exec(b, `CREATE PROCEDURE bsrc.gen(n INT)
 BEGIN
   DECLARE i INT DEFAULT 1;
@@ -123,6 +120,9 @@ BEGIN
     SET i = i + 1;
   END WHILE;
 END`)
+	if err := src.FlushBinlogs(ctx); err != nil {
+		b.Fatal(err)
+	}
 	src.Exec(b, "CALL bsrc.gen(?)", txns)
 	if err := src.FlushBinlogs(ctx); err != nil {
 		b.Fatal(err)

@@ -594,7 +594,7 @@ func (r *runner) statement(ctx context.Context, ev *binlog.Event, ch *ddlChange,
 // tables, and a view or routine may name tables it leaves out.
 func (r *runner) keepsObjects(objs []schemaObject) bool {
 	f := r.cfg.Filter
-	if len(f.Tables) > 0 || len(f.Only) > 0 || r.cfg.Render.Rewrite != nil {
+	if f != nil && (len(f.Tables) > 0 || len(f.Only) > 0) || r.cfg.Render.Rewrite != nil {
 		return false
 	}
 	for _, o := range objs {
