@@ -304,8 +304,12 @@ func runApply(ctx context.Context, o replayOptions, g *globalOptions, args []str
 			slog.String("triggers", strings.Join(names, ", ")))
 	}
 	if !a.dryRun {
-		sum.print(os.Stderr)
-		if !a.yes && isTerminal(os.Stdin) {
+		ask := !a.yes && isTerminal(os.Stdin)
+		if !g.quiet || ask {
+			// -q: errors only, unless the summary is what a question asks about.
+			sum.print(os.Stderr)
+		}
+		if ask {
 			if !confirm(os.Stderr, os.Stdin) {
 				return errors.New("not confirmed; nothing was written")
 			}

@@ -22,6 +22,9 @@ func TestApplyWithDDL(t *testing.T) {
 	if res.code != 0 {
 		t.Fatalf("apply: exit %d: %s", res.code, res.stderr)
 	}
+	if res.stderr != "" { // -q: errors only; --yes asks nothing, so no summary either
+		t.Errorf("-q --yes printed on stderr:\n%s", res.stderr)
+	}
 	var sql bytes.Buffer
 	if err := runReplay(ctx, replayOptions{timezone: "UTC", batch: 1, maxPacket: "64M"}, &globalOptions{quiet: true}, fixture("dml"), &sql); err != nil {
 		t.Fatal(err)
