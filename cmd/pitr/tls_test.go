@@ -103,7 +103,7 @@ CREATE DATABASE d; CREATE TABLE d.t (id INT PRIMARY KEY, v VARCHAR(20)); CREATE 
 	}
 
 	// Applying over verified TLS (into another table of the same server, by rewriting).
-	args = append([]string{"replay", "-q", "--yes", "-t", "d.t", "--rewrite-table", "d.t=d.copy", "--target-tls", "verify-ca", "--target-ssl-ca", ca}, tcp("target")...)
+	args = append([]string{"replay", "--yes", "-t", "d.t", "--rewrite-table", "d.t=d.copy", "--target-tls", "verify-ca", "--target-ssl-ca", ca}, tcp("target")...)
 	code, _, stderr = run(append(args, files...)...)
 	if code != 0 {
 		t.Fatalf("apply over TLS: exit %d: %s", code, stderr)
