@@ -272,42 +272,53 @@ func (cfg *ApplyConfig) parallel() bool {
 // newParallel opens the worker connections (each holding its checkpoint worker lock); mon, the
 // session holding the checkpoint's lock, reads the target's keys and lock waits.
 func newParallel(ctx context.Context, cfg ApplyConfig, aopts ApplierOptions, mon *sql.Conn) (*ParallelApplier, func(), error) {
-	var conns []*sql.Conn
+	conns := make([]*sql.Conn, cfg.Threads)
 	closeAll := func() {
 		for _, c := range conns {
-			c.Close()
+			if c != nil {
+				c.Close()
+			}
 		}
 	}
-	connect := func() (*sql.Conn, int64, error) {
-		c, err := cfg.Connect(ctx)
-		if err != nil {
-			return nil, 0, err
-		}
-		conns = append(conns, c)
-		var id int64
-		if err := c.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&id); err != nil {
-			return nil, 0, err
-		}
-		return c, id, nil
-	}
-	var workers []ParallelWorker
+	// The connections are opened at once: each costs a few round trips.
+	workers := make([]ParallelWorker, cfg.Threads)
+	errs := make([]error, cfg.Threads)
+	var wg sync.WaitGroup
 	for k := range cfg.Threads {
-		c, id, err := connect()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := cfg.Connect(ctx)
+			if err != nil {
+				errs[k] = err
+				return
+			}
+			conns[k] = c
+			var id int64
+			if err := c.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&id); err != nil {
+				errs[k] = err
+				return
+			}
+			if cfg.Checkpoint != nil {
+				if err := cfg.Checkpoint.WorkerLock(ctx, c, k, checkpointLockWait); err != nil {
+					errs[k] = err
+					return
+				}
+			}
+			x := ConnExecer{Conn: c}
+			if cfg.StatementTimeout > 0 {
+				x = ConnExecer{Conn: c, Timeout: cfg.StatementTimeout, Diagnose: func(ctx context.Context) string {
+					return sessionState(ctx, cfg.Connect, id)
+				}}
+			}
+			workers[k] = ParallelWorker{X: x, ID: id}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
 			return nil, closeAll, err
 		}
-		if cfg.Checkpoint != nil {
-			if err := cfg.Checkpoint.WorkerLock(ctx, c, k, checkpointLockWait); err != nil {
-				return nil, closeAll, err
-			}
-		}
-		x := ConnExecer{Conn: c}
-		if cfg.StatementTimeout > 0 {
-			x = ConnExecer{Conn: c, Timeout: cfg.StatementTimeout, Diagnose: func(ctx context.Context) string {
-				return sessionState(ctx, cfg.Connect, id)
-			}}
-		}
-		workers = append(workers, ParallelWorker{X: x, ID: id})
 	}
 	var monMu sync.Mutex // the monitor and the key reads share mon
 	pa, err := NewParallelApplier(ctx, workers, ParallelOptions{ApplierOptions: aopts,

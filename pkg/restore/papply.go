@@ -329,18 +329,27 @@ func (p *ParallelApplier) Session(ctx context.Context, stmts []string) error {
 	if p.opts.NoBinlog {
 		stmts = append([]string{"SET SESSION sql_log_bin=0"}, stmts...)
 	}
+	// One round trip per setting and connection: the connections take theirs at once.
+	errs := make([]error, len(p.workers))
+	var wg sync.WaitGroup
 	for i, w := range p.workers {
 		all := stmts
 		if i == 0 && p.opts.Checkpoint != nil {
 			all = append(append([]string(nil), stmts...), p.opts.Checkpoint.CreateStatements()...)
 		}
-		for _, s := range all {
-			if _, err := w.x.Exec(ctx, s); err != nil {
-				return fmt.Errorf("session setup: %s: %w", s, err)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, s := range all {
+				if _, err := w.x.Exec(ctx, s); err != nil {
+					errs[i] = fmt.Errorf("session setup: %s: %w", s, err)
+					return
+				}
 			}
-		}
+		}()
 	}
-	return nil
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // LoadFile implements LoadSink.
