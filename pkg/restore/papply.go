@@ -56,7 +56,8 @@ type ParallelApplier struct {
 	pinfo   TxnInfo
 	deps    depTracker
 	seq     int64
-	ctx     context.Context
+	ctx     context.Context // the last Sink call's, for Close
+	wctx    context.Context // the workers' and the monitor's: NewParallelApplier's
 	kbuf    []byte
 
 	jobs chan *pgroup
@@ -227,7 +228,7 @@ func NewParallelApplier(ctx context.Context, workers []ParallelWorker, opts Para
 	if opts.Progress == nil {
 		opts.Progress = new(Progress)
 	}
-	p := &ParallelApplier{opts: opts.ApplierOptions, seed: maphash.MakeSeed(), ctx: ctx,
+	p := &ParallelApplier{opts: opts.ApplierOptions, seed: maphash.MakeSeed(), ctx: ctx, wctx: ctx,
 		jobs: make(chan *pgroup), stop: make(chan struct{}),
 		deps: depTracker{keys: map[uint64]int64{}, tableAny: map[uint64]int64{}, whole: map[uint64]int64{}}}
 	p.cond = sync.NewCond(&p.mu)
@@ -563,7 +564,9 @@ func (p *ParallelApplier) write(ctx context.Context, stmt []byte, c RowCheck) er
 				return err
 			}
 		}
-		p.g.barrier = true
+		if p.g.parts == nil {
+			p.g.barrier = true // a streaming group is one, handed over already
+		}
 		p.txn.barrier = true
 		if changesKeys(stmt) {
 			p.txn.ddl = true
@@ -665,11 +668,13 @@ func (p *ParallelApplier) Commit(ctx context.Context, sum TxnSummary) error {
 	p.pending, p.pinfo = &sum, t.info
 	g := p.g
 	ws := &p.txn
-	g.ws.keys = append(g.ws.keys, ws.keys...)
-	g.ws.tables = append(g.ws.tables, ws.tables...)
-	g.ws.whole = append(g.ws.whole, ws.whole...)
-	if ws.barrier || ws.rows > ws.keyed {
-		g.barrier = true // rows whose keys were not seen (an XA transaction's)
+	if g.parts == nil { // a streaming group is a barrier, handed over already
+		g.ws.keys = append(g.ws.keys, ws.keys...)
+		g.ws.tables = append(g.ws.tables, ws.tables...)
+		g.ws.whole = append(g.ws.whole, ws.whole...)
+		if ws.barrier || ws.rows > ws.keyed {
+			g.barrier = true // rows whose keys were not seen (an XA transaction's)
+		}
 	}
 	g.ddl = g.ddl || ws.ddl
 	p.txn.reset()
@@ -849,7 +854,7 @@ func (w *pworker) run() {
 // group runs g until it commits, fails, or the apply stops.
 func (w *pworker) group(g *pgroup) {
 	p := w.p
-	ctx := p.ctx
+	ctx := p.wctx
 	serial := g.barrier
 	after := g.dep
 	for {
@@ -1050,10 +1055,10 @@ func (p *ParallelApplier) monitor(lockWaits func(context.Context) (map[int64][]i
 		}
 		if ping != nil && time.Since(lastPing) >= time.Second {
 			lastPing = time.Now()
-			ctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
+			ctx, cancel := context.WithTimeout(p.wctx, 30*time.Second)
 			err := ping(ctx)
 			cancel()
-			if err != nil && p.ctx.Err() == nil {
+			if err != nil && p.wctx.Err() == nil {
 				p.fail(fmt.Errorf("the session holding the checkpoint's lock: %w", err))
 				return
 			}
@@ -1086,7 +1091,7 @@ func (p *ParallelApplier) monitor(lockWaits func(context.Context) (map[int64][]i
 
 		var victims map[*pworker]bool
 		if useTables && headID != 0 {
-			ctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
+			ctx, cancel := context.WithTimeout(p.wctx, 5*time.Second)
 			waits, err := lockWaits(ctx)
 			cancel()
 			if err != nil {
