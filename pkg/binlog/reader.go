@@ -83,8 +83,13 @@ type fileReader struct {
 	rerr error      // what the last read of in said (io.EOF at the end), sticky
 	size int        // size of a buffer: readBufSize, less for a small file
 	pool *chunkPool // set under a Prefetcher
-	off  int64
-	fmt  *format
+	// Under a Prefetcher a regular file is read at explicit offsets (rdOff: of buf[w]), and the
+	// next buffer is read on a goroutine of its own while this one's events are framed.
+	pread bool
+	rdOff int64
+	ahead *readAhead
+	off   int64
+	fmt   *format
 
 	warnedCRC bool // the warning that the file has no checksums was given
 	// relay: a second format event (a relay log's copy of the source's) was read; the events
@@ -130,6 +135,7 @@ func openFileWith(path string, pool *chunkPool) (*fileReader, error) {
 	fr.in, fr.size = in, bufSize
 	if pool != nil {
 		fr.size = pool.size
+		fr.pread = !fr.stream && fr.unzip == nil
 	}
 	err = fr.fill(4)
 	m := fr.buf[fr.r:fr.w]
@@ -163,7 +169,7 @@ func (fr *fileReader) fill(n int) error {
 		fr.move(n)
 	}
 	for fr.w-fr.r < n && fr.rerr == nil {
-		k, err := fr.in.Read(fr.buf[fr.w:])
+		k, err := fr.read(fr.buf[fr.w:])
 		fr.w += k
 		if err != nil {
 			fr.rerr = err
@@ -171,15 +177,85 @@ func (fr *fileReader) fill(n int) error {
 			fr.rerr = io.ErrNoProgress
 		}
 	}
+	fr.startAhead()
 	if fr.w-fr.r >= n {
 		return nil
 	}
 	return fr.rerr
 }
 
+// read reads the input after buf[w].
+func (fr *fileReader) read(p []byte) (int, error) {
+	if !fr.pread {
+		return fr.in.Read(p)
+	}
+	k, err := fr.f.ReadAt(p, fr.rdOff)
+	fr.rdOff += int64(k)
+	if k > 0 && err == io.EOF {
+		err = nil // as Read says it: the next call reads nothing
+	}
+	return k, err
+}
+
+// readAhead is the next buffer of a file, being read on a goroutine: the read(2) of a megabyte
+// (the kernel copying it from the page cache) overlaps the framing and checking of the last.
+type readAhead struct {
+	buf  []byte // read into buf[aheadRoom:]
+	off  int64  // the file offset of buf[aheadRoom]
+	n    int
+	err  error
+	done chan struct{}
+}
+
+// aheadRoom is left free at the start of a buffer read ahead, for the unread end of the one
+// before (usually the start of an event that straddles them).
+const aheadRoom = 64 << 10
+
+// startAhead reads the buffer after the current one on a goroutine.
+func (fr *fileReader) startAhead() {
+	if !fr.pread || fr.ahead != nil || fr.rerr != nil || fr.size <= 2*aheadRoom {
+		return
+	}
+	a := &readAhead{buf: fr.pool.get(fr.size), off: fr.rdOff, done: make(chan struct{})}
+	fr.ahead = a
+	go func() {
+		a.n, a.err = fr.f.ReadAt(a.buf[aheadRoom:], a.off)
+		close(a.done)
+	}()
+}
+
+// takeAhead waits for the buffer read ahead; nil if none.
+func (fr *fileReader) takeAhead() *readAhead {
+	a := fr.ahead
+	if a != nil {
+		<-a.done
+		fr.ahead = nil
+	}
+	return a
+}
+
 // move puts the unread bytes at the start of a buffer that holds at least n bytes: the same one
 // when no event handed out can point into it, else a fresh one.
 func (fr *fileReader) move(n int) {
+	if a := fr.takeAhead(); a != nil {
+		tail := fr.w - fr.r
+		if a.off == fr.rdOff && tail <= aheadRoom && n <= tail+a.n && (a.n > 0 || a.err != nil) {
+			// The next bytes are there already: put the unread ones before them.
+			copy(a.buf[aheadRoom-tail:], fr.buf[fr.r:fr.w])
+			if fr.buf != nil {
+				fr.pool.retire(fr.buf)
+			}
+			fr.buf, fr.r, fr.w = a.buf, aheadRoom-tail, aheadRoom+a.n
+			fr.rdOff += int64(a.n)
+			if a.err != nil && a.err != io.EOF {
+				fr.rerr = a.err
+			} else if a.n == 0 {
+				fr.rerr = io.EOF
+			}
+			return
+		}
+		fr.pool.put(a.buf) // not what is needed: read again below
+	}
 	size := max(fr.size, n)
 	var nb []byte
 	switch {
@@ -254,6 +330,9 @@ func IsStream(path string) bool {
 }
 
 func (fr *fileReader) Close() error {
+	if a := fr.takeAhead(); a != nil {
+		fr.pool.put(a.buf)
+	}
 	if fr.pool != nil && fr.buf != nil {
 		fr.pool.retire(fr.buf) // events of it may still be on their way
 		fr.buf, fr.r, fr.w = nil, 0, 0
