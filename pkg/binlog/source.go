@@ -420,6 +420,24 @@ func (s *FileSource) PeekTxnEnd(ctx context.Context) (TxnEnd, error) {
 	return end, nil
 }
 
+// shortRead is the lookahead's answer when fewer bytes than it needs were there at at: the
+// binlog ends inside the transaction, or reading failed.
+func shortRead(at Position, err error) (TxnEnd, error) {
+	if err == nil || errors.Is(err, io.EOF) {
+		return TxnEnd{End: at, Truncated: true}, nil
+	}
+	return TxnEnd{}, &PosError{Pos: at, Err: err}
+}
+
+// lookHeader parses the header of the event at at for the lookahead, with its size checked.
+func lookHeader(hb []byte, at Position) (Header, error) {
+	h := parseHeader(hb)
+	if h.EventSize < headerSize || h.EventSize > maxEventSize {
+		return Header{}, &PosError{Pos: at, Err: fmt.Errorf("%w: event size %d", ErrCorrupt, h.EventSize)}
+	}
+	return h, nil
+}
+
 func (s *FileSource) peekTxnEnd(ctx context.Context, last *Event) (TxnEnd, error) {
 	sc, end, done := startScan(last)
 	if done {
@@ -435,14 +453,11 @@ func (s *FileSource) peekTxnEnd(ctx context.Context, last *Event) (TxnEnd, error
 		at := Position{File: fr.name, Offset: fr.off + int64(k)}
 		hb, err := fr.peekAhead(k, headerSize)
 		if len(hb) < headerSize {
-			if err == nil || errors.Is(err, io.EOF) {
-				return TxnEnd{End: at, Truncated: true}, nil
-			}
-			return TxnEnd{}, &PosError{Pos: at, Err: err}
+			return shortRead(at, err)
 		}
-		h := parseHeader(hb)
-		if h.EventSize < headerSize || h.EventSize > maxEventSize {
-			return TxnEnd{}, &PosError{Pos: at, Err: fmt.Errorf("%w: event size %d", ErrCorrupt, h.EventSize)}
+		h, err := lookHeader(hb, at)
+		if err != nil {
+			return TxnEnd{}, err
 		}
 		size := int(h.EventSize)
 		if k+size > maxLook {
@@ -450,10 +465,7 @@ func (s *FileSource) peekTxnEnd(ctx context.Context, last *Event) (TxnEnd, error
 		}
 		raw, err := fr.peekAhead(k, size)
 		if len(raw) < size {
-			if err == nil || errors.Is(err, io.EOF) {
-				return TxnEnd{End: at, Truncated: true}, nil
-			}
-			return TxnEnd{}, &PosError{Pos: at, Err: err}
+			return shortRead(at, err)
 		}
 		if h.Type == replication.FORMAT_DESCRIPTION_EVENT && at.Offset != 4 {
 			relay = true
@@ -509,14 +521,11 @@ func (s *FileSource) scanFile(ctx context.Context, fr *fileReader, off int64, re
 		at := Position{File: fr.name, Offset: off}
 		hb, err := v.bytes(off, headerSize, hop)
 		if len(hb) < headerSize {
-			if err == nil || errors.Is(err, io.EOF) {
-				return TxnEnd{End: at, Truncated: true}, nil
-			}
-			return TxnEnd{}, &PosError{Pos: at, Err: err}
+			return shortRead(at, err)
 		}
-		h := parseHeader(hb)
-		if h.EventSize < headerSize || h.EventSize > maxEventSize {
-			return TxnEnd{}, &PosError{Pos: at, Err: fmt.Errorf("%w: event size %d", ErrCorrupt, h.EventSize)}
+		h, err := lookHeader(hb, at)
+		if err != nil {
+			return TxnEnd{}, err
 		}
 		raw := hb[:headerSize] // enough for all but a statement
 		switch {
@@ -528,10 +537,7 @@ func (s *FileSource) scanFile(ctx context.Context, fr *fileReader, off int64, re
 			}
 			raw, err = v.bytes(off, int(h.EventSize), false)
 			if len(raw) < int(h.EventSize) {
-				if err == nil || errors.Is(err, io.EOF) {
-					return TxnEnd{End: at, Truncated: true}, nil
-				}
-				return TxnEnd{}, &PosError{Pos: at, Err: err}
+				return shortRead(at, err)
 			}
 		case !v.fits(off + int64(h.EventSize)):
 			return TxnEnd{End: at, Truncated: true}, nil

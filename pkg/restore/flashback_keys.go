@@ -229,14 +229,9 @@ func (k *keyRuns) flushRun() error {
 			continue
 		}
 		last = kb
-		w = binary.AppendUvarint(w, uint64(len(kb)))
-		w = append(w, kb...)
-		w = binary.AppendUvarint(w, e.tag)
-		if len(w) >= keyRunRead {
-			if err := k.write(w); err != nil {
-				return err
-			}
-			w = w[:0]
+		var err error
+		if w, err = k.put(w, kb, e.tag); err != nil {
+			return err
 		}
 	}
 	if err := k.write(w); err != nil {
@@ -250,6 +245,20 @@ func (k *keyRuns) flushRun() error {
 		return k.compact()
 	}
 	return nil
+}
+
+// put appends one entry of a run to w, writing w out once it holds keyRunRead bytes.
+func (k *keyRuns) put(w, key []byte, tag uint64) ([]byte, error) {
+	w = binary.AppendUvarint(w, uint64(len(key)))
+	w = append(w, key...)
+	w = binary.AppendUvarint(w, tag)
+	if len(w) < keyRunRead {
+		return w, nil
+	}
+	if err := k.write(w); err != nil {
+		return w, err
+	}
+	return w[:0], nil
 }
 
 func (k *keyRuns) write(b []byte) error {
@@ -283,14 +292,8 @@ func (k *keyRuns) compact() error {
 		if err != nil {
 			return err
 		}
-		w = binary.AppendUvarint(w, uint64(len(key)))
-		w = append(w, key...)
-		w = binary.AppendUvarint(w, tag)
-		if len(w) >= keyRunRead {
-			if err := k.write(w); err != nil {
-				return err
-			}
-			w = w[:0]
+		if w, err = k.put(w, key, tag); err != nil {
+			return err
 		}
 	}
 	if err := k.write(w); err != nil {
