@@ -327,9 +327,7 @@ func runApply(ctx context.Context, o replayOptions, g *globalOptions, args []str
 		Checkpoint:       ck,
 		Retries:          a.retries,
 		StatementTimeout: a.stmtTimeout,
-		// A trigger the window creates fires for the rows after it, as one already there does.
-		AllowTriggers: a.allowTriggers,
-		Progress:      progress,
+		Progress:         progress,
 		// Big enough that round trips cost little, small enough to stay well under the
 		// target's max_allowed_packet (a lone statement may still use all of it).
 		MaxBatch: min(1<<20, cfg.Render.MaxPacket/2),

@@ -199,9 +199,6 @@ type ApplierOptions struct {
 	// the target runs this one. A failure is then returned by a later call, or by Close, naming
 	// the transaction it belongs to. Ignored for an Execer that prints notes (a dry run).
 	Pipeline bool
-	// AllowTriggers lets a CREATE TRIGGER of the source run on the target: the trigger then
-	// fires for the rows replayed after it, whose effect the binlog already holds.
-	AllowTriggers bool
 }
 
 // Applier is a Sink that runs the kept source transactions on a target, and checks that each
@@ -451,11 +448,6 @@ func commitsItself(stmt []byte) bool {
 func (a *Applier) write(ctx context.Context, stmt []byte, c RowCheck) error {
 	if err := a.err(); err != nil {
 		return err
-	}
-	if c.Rows < 0 && !a.opts.AllowTriggers {
-		if name := createdTrigger(stmt); name != "" {
-			return stmtError(a.cur().info, string(stmt), fmt.Errorf("%w: %s", ErrTriggerInWindow, name))
-		}
 	}
 	if c.Rows < 0 && commitsItself(stmt) {
 		// It would commit the statements before it unchecked: it goes in a target
@@ -811,25 +803,6 @@ func (a *Applier) Close() error {
 
 // maxShownStatement is how much of a failing statement an error quotes.
 const maxShownStatement = 200
-
-// ErrTriggerInWindow means the replay creates a trigger on the target, which would fire for
-// the rows replayed after it.
-var ErrTriggerInWindow = errors.New("the source created a trigger here; on the target it would fire for the rows replayed after it, " +
-	"whose binlog already holds what the trigger wrote on the source, so its effect would apply twice. Replay up to this " +
-	"transaction (--stop-position), create the trigger once the replay is done, or accept the risk with --allow-triggers")
-
-// createdTrigger returns "name ON table" when stmt is a CREATE TRIGGER, else "".
-func createdTrigger(stmt []byte) string {
-	head := stmt[:min(len(stmt), 2048)]
-	if len(head) < 6 || !bytes.EqualFold(head[:6], []byte("CREATE")) {
-		return ""
-	}
-	m := dumpTrigger.FindSubmatch(head)
-	if m == nil {
-		return ""
-	}
-	return string(m[1]) + " (" + strings.ToUpper(string(m[2])) + " " + strings.ToUpper(string(m[3])) + " ON " + string(m[4]) + ")"
-}
 
 // RowCountError is a row statement that changed other rows than the binlog says: the target
 // differs from the source.

@@ -37,8 +37,6 @@ type ApplyConfig struct {
 	// DryRun, when set, receives the statements instead of the target (which is still read for
 	// its checkpoint): exactly the bytes an apply would send, each followed by ";\n".
 	DryRun io.Writer
-	// AllowTriggers lets a CREATE TRIGGER in the window run (see ApplierOptions).
-	AllowTriggers bool
 	// StatementTimeout bounds each query sent to the target (0: none).
 	StatementTimeout time.Duration
 	// Threads is how many connections apply source transactions at once (see
@@ -218,7 +216,7 @@ func applyOnce(ctx context.Context, cfg ApplyConfig, res *ApplyResult, first boo
 		x = p
 	}
 	aopts := ApplierOptions{NoBinlog: cfg.NoBinlog, Checkpoint: cfg.Checkpoint, Progress: cfg.Progress, MaxBatch: cfg.MaxBatch,
-		Pipeline: true, AllowTriggers: cfg.AllowTriggers}
+		Pipeline: true}
 	var a applySink
 	if cfg.parallel() {
 		pa, closeConns, err := newParallel(ctx, cfg, aopts, conn)

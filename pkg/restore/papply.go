@@ -553,11 +553,6 @@ func (p *ParallelApplier) write(ctx context.Context, stmt []byte, c RowCheck) er
 	if err := p.err(); err != nil {
 		return err
 	}
-	if c.Rows < 0 && !p.opts.AllowTriggers {
-		if name := createdTrigger(stmt); name != "" {
-			return stmtError(p.cur().info, string(stmt), fmt.Errorf("%w: %s", ErrTriggerInWindow, name))
-		}
-	}
 	if c.Rows < 0 && commitsItself(stmt) {
 		if !p.alone() {
 			if err := p.split(ctx); err != nil {

@@ -1,6 +1,7 @@
 package restore
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -87,4 +88,23 @@ func (s *TableSink) WriteRows(_ context.Context, stmt []byte, _ RowCheck) error 
 	head := stmt[:min(len(stmt), 600)]
 	s.Tables[stmtTable(string(head))] = true
 	return nil
+}
+
+// ErrTriggerInWindow means the replay creates a trigger on the target, which would fire for
+// the rows replayed after it.
+var ErrTriggerInWindow = errors.New("the source created a trigger here; on the target it would fire for the rows replayed after it, " +
+	"whose binlog already holds what the trigger wrote on the source, so its effect would apply twice. Replay up to this " +
+	"transaction (--stop-position), create the trigger once the replay is done, or accept the risk with --allow-triggers")
+
+// createdTrigger returns "name ON table" when stmt is a CREATE TRIGGER, else "".
+func createdTrigger(stmt []byte) string {
+	head := stmt[:min(len(stmt), 2048)]
+	if len(head) < 6 || !bytes.EqualFold(head[:6], []byte("CREATE")) {
+		return ""
+	}
+	m := dumpTrigger.FindSubmatch(head)
+	if m == nil {
+		return ""
+	}
+	return string(m[1]) + " (" + strings.ToUpper(string(m[2])) + " " + strings.ToUpper(string(m[3])) + " ON " + string(m[4]) + ")"
 }
