@@ -357,3 +357,80 @@ func TestParallelApplierLockWait(t *testing.T) {
 		t.Errorf("the later group was never rolled back: the test did not make the lock wait")
 	}
 }
+
+// chainWorker records which connection committed each target transaction; the first BEGIN
+// waits for gate, so that every later group is dispatched while the first still runs.
+type chainWorker struct {
+	n    int
+	mu   *sync.Mutex
+	by   *[]int
+	gate chan struct{}
+}
+
+func (c *chainWorker) Exec(_ context.Context, q string) ([]int64, error) {
+	if strings.HasPrefix(q, "BEGIN;\nUPDATE t1") {
+		<-c.gate
+	}
+	if strings.HasSuffix(q, "COMMIT") {
+		c.mu.Lock()
+		*c.by = append(*c.by, c.n)
+		c.mu.Unlock()
+	}
+	return nil, nil
+}
+
+// TestParallelApplierChain: a group that depends on the group dispatched just before it runs
+// next on that group's connection (the server then runs it on the thread that holds the rows
+// it reads warm: the hot-row workload); one that does not depend on it goes to any free worker.
+func TestParallelApplierChain(t *testing.T) {
+	const threads = 4
+	for _, tc := range []struct {
+		name string
+		keys []uint64 // each group's one key
+		same bool     // all on one connection
+	}{
+		{"hot row", []uint64{7, 7, 7, 7}, true},
+		{"disjoint", []uint64{1, 2, 3, 4}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var by []int
+			gate := make(chan struct{})
+			var ws []ParallelWorker
+			for i := range threads {
+				ws = append(ws, ParallelWorker{X: &chainWorker{n: i, mu: &mu, by: &by, gate: gate}})
+			}
+			ctx := context.Background()
+			p, err := NewParallelApplier(ctx, ws, ParallelOptions{ApplierOptions: ApplierOptions{MaxBatch: 1 << 20}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.ctx = ctx
+			for i, k := range tc.keys {
+				stmt := fmt.Sprintf("UPDATE t%d", i+1)
+				g := &pgroup{q: []byte("BEGIN;\n" + stmt), offs: []int{0, 7}, checks: []RowCheck{noCheck, noCheck},
+					ws: txnWrites{keys: []uint64{k}, tables: []uint64{1}}}
+				if err := p.dispatch(ctx, g); err != nil {
+					t.Fatal(err)
+				}
+			}
+			close(gate)
+			if err := p.waitCommitted(ctx, int64(len(tc.keys))); err != nil {
+				t.Fatal(err)
+			}
+			if err := p.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if len(by) != len(tc.keys) {
+				t.Fatalf("%d commits, want %d", len(by), len(tc.keys))
+			}
+			same := true
+			for _, n := range by {
+				same = same && n == by[0]
+			}
+			if same != tc.same {
+				t.Errorf("committed by connections %v; all on one: %v, want %v", by, same, tc.same)
+			}
+		})
+	}
+}
