@@ -214,8 +214,11 @@ func (d *decoder) decode(ev *Event, raw []byte, f *format) (err error) {
 			} else {
 				d.parser.SetFlavor("mysql")
 			}
-			// Parse only remembers the format; our own checksum check already ran.
-			if _, err := d.parser.Parse(raw); err != nil {
+			// Parse only remembers the format; our own checksum check already ran. It keeps
+			// slices of the bytes it is given (the post-header lengths it sizes every later
+			// table map's id by), so it gets a copy: raw is in a read buffer that is reused, or
+			// a window of the file that is unmapped, once the consumer is past this event.
+			if _, err := d.parser.Parse(bytes.Clone(raw)); err != nil {
 				return fmt.Errorf("%w: format description: %v", ErrCorrupt, err)
 			}
 		}
