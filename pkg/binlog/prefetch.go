@@ -2,6 +2,8 @@ package binlog
 
 import (
 	"context"
+	"fmt"
+	"runtime/debug"
 
 	"github.com/go-mysql-org/go-mysql/replication"
 	"sync"
@@ -132,6 +134,32 @@ type chunkPool struct {
 	handed bool
 	pin    []byte
 	pinned []byte
+
+	// Windows of a mapped file (by their first byte): put unmaps them instead of keeping them.
+	mu   sync.Mutex
+	maps map[*byte]bool
+}
+
+// addMap takes a window of a mapped file, to be unmapped by put.
+func (c *chunkPool) addMap(b []byte) {
+	c.mu.Lock()
+	if c.maps == nil {
+		c.maps = map[*byte]bool{}
+	}
+	c.maps[unsafe.SliceData(b)] = true
+	c.mu.Unlock()
+}
+
+// unmap unmaps b if it is a window of a mapped file.
+func (c *chunkPool) unmap(b []byte) bool {
+	c.mu.Lock()
+	m := c.maps[unsafe.SliceData(b)]
+	delete(c.maps, unsafe.SliceData(b))
+	c.mu.Unlock()
+	if m {
+		unmapFile(b)
+	}
+	return m
 }
 
 func newChunkPool(size, n int) *chunkPool {
@@ -203,7 +231,7 @@ func (c *chunkPool) take() [][]byte {
 
 // put hands back a buffer that no event points into any more.
 func (c *chunkPool) put(b []byte) {
-	if len(b) != c.size {
+	if c.unmap(b) || len(b) != c.size {
 		return
 	}
 	select {
@@ -256,6 +284,27 @@ func (p *Prefetcher) dropped(ev *Event) bool {
 func (p *Prefetcher) run(ctx context.Context) {
 	defer p.wg.Done()
 	defer close(p.ch)
+	// A mapped file that something truncates under pitr faults where its bytes were: an
+	// error at the event being read, not a crash (a server never shrinks a binlog it writes).
+	debug.SetPanicOnFault(true)
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
+		}
+		if f, fault := r.(interface{ Addr() uintptr }); !fault || f.Addr() < 1<<16 {
+			panic(r) // not a fault, or a nil pointer: a bug, not the file
+		}
+		var at Position
+		if c := p.src.cur; c != nil {
+			at = c.pos()
+		}
+		err := &PosError{Pos: at, Err: fmt.Errorf("%w: the file shrank while it was read (%v)", ErrTruncated, r)}
+		select {
+		case p.ch <- []prefetched{{err: err}}:
+		case <-ctx.Done():
+		}
+	}()
 	var batch []prefetched
 	size := 0
 	send := func() bool {

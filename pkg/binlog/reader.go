@@ -88,8 +88,13 @@ type fileReader struct {
 	pread bool
 	rdOff int64
 	ahead *readAhead
-	off   int64
-	fmt   *format
+	// mapped: under a Prefetcher a regular file is not read at all but mapped, a window at a
+	// time, and events alias the page cache: the read(2) copy was two fifths of a filtered
+	// replay's CPU. The pool unmaps a window once no event points into it.
+	mapped bool
+	fsize  int64 // the file's size when last looked at
+	off    int64
+	fmt    *format
 
 	warnedCRC bool // the warning that the file has no checksums was given
 	// relay: a second format event (a relay log's copy of the source's) was read; the events
@@ -136,6 +141,7 @@ func openFileWith(path string, pool *chunkPool) (*fileReader, error) {
 	if pool != nil {
 		fr.size = pool.size
 		fr.pread = !fr.stream && fr.unzip == nil
+		fr.mapped = fr.pread && canMap
 	}
 	err = fr.fill(4)
 	m := fr.buf[fr.r:fr.w]
@@ -144,8 +150,9 @@ func openFileWith(path string, pool *chunkPool) (*fileReader, error) {
 	}
 	n := len(m)
 	if err != nil || !bytes.Equal(m, magic) {
+		partial := n < 4 && n > 0 && bytes.HasPrefix(magic, m) // before Close: m may be unmapped by it
 		fr.Close()
-		if n < 4 && n > 0 && bytes.HasPrefix(magic, m) {
+		if partial {
 			return nil, &PosError{Pos: Position{File: fr.name}, Path: path, Err: ErrTruncated}
 		}
 		if err != nil && n == 0 && !errors.Is(err, io.EOF) {
@@ -165,6 +172,11 @@ func (fr *fileReader) fill(n int) error {
 	if fr.w-fr.r >= n {
 		return nil
 	}
+	if fr.mapped {
+		if err := fr.mapWindow(n); err != errNoMap {
+			return err
+		}
+	}
 	if fr.r+n > len(fr.buf) {
 		fr.move(n)
 	}
@@ -182,6 +194,47 @@ func (fr *fileReader) fill(n int) error {
 		return nil
 	}
 	return fr.rerr
+}
+
+// errNoMap: the file could not be mapped; it is read from then on.
+var errNoMap = errors.New("not mapped")
+
+// mapWindow maps the file from the page that holds the first unread byte: at least n bytes,
+// fewer at the file's end (then io.EOF, as a read would say), as fill does.
+func (fr *fileReader) mapWindow(n int) error {
+	if fr.rerr != nil {
+		return fr.rerr
+	}
+	pos := fr.rdOff - int64(fr.w-fr.r) // the file offset of buf[r]
+	if pos+int64(n) > fr.fsize {
+		st, err := fr.f.Stat()
+		if err != nil {
+			fr.rerr = err
+			return err
+		}
+		fr.fsize = st.Size() // a server may be appending to it
+	}
+	start := pos &^ (pageSize - 1)
+	size := min(max(int64(fr.size), pos+int64(n)-start), fr.fsize-start)
+	if size <= pos-start {
+		fr.rerr = io.EOF // nothing after buf[r:w], which is then empty
+		return io.EOF
+	}
+	m, err := mapFile(fr.f, start, size)
+	if err != nil {
+		fr.mapped = false
+		return errNoMap
+	}
+	fr.pool.addMap(m)
+	if fr.buf != nil {
+		fr.pool.retire(fr.buf)
+	}
+	fr.buf, fr.r, fr.w, fr.rdOff = m, int(pos-start), len(m), start+size
+	if fr.w-fr.r < n {
+		fr.rerr = io.EOF
+		return io.EOF
+	}
+	return nil
 }
 
 // read reads the input after buf[w].
@@ -213,7 +266,7 @@ const aheadRoom = 64 << 10
 
 // startAhead reads the buffer after the current one on a goroutine.
 func (fr *fileReader) startAhead() {
-	if !fr.pread || fr.ahead != nil || fr.rerr != nil || fr.size <= 2*aheadRoom {
+	if !fr.pread || fr.mapped || fr.ahead != nil || fr.rerr != nil || fr.size <= 2*aheadRoom {
 		return
 	}
 	a := &readAhead{buf: fr.pool.get(fr.size), off: fr.rdOff, done: make(chan struct{})}

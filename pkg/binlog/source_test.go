@@ -973,3 +973,38 @@ func firstDiff(a, b string) string {
 	ha, hb := min(len(a), i+60), min(len(b), i+60)
 	return fmt.Sprintf("want ...%q\n got ...%q", a[lo:ha], b[lo:hb])
 }
+
+// TestPrefetchFileShrinks: a binlog truncated while the Prefetcher reads it through a mapping
+// (its pages then fault) stops the read with ErrTruncated at a position, instead of crashing.
+func TestPrefetchFileShrinks(t *testing.T) {
+	path := synthBinlog(t, "oltp", 4<<20)
+	src, err := OpenFiles([]string{path}, FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := StartPrefetch(src, PrefetchOptions{Depth: 2})
+	defer p.Close()
+	ctx := context.Background()
+	for range 3 {
+		if _, err := p.Next(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The reader is a few batches ahead, inside its first mapped megabyte: cut the file
+	// before where it is.
+	if err := os.Truncate(path, 64<<10); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		_, err := p.Next(ctx)
+		if err == nil {
+			continue
+		}
+		var pe *PosError
+		if !errors.Is(err, ErrTruncated) || !errors.As(err, &pe) || pe.Pos.Offset == 0 {
+			t.Fatalf("after the file shrank: %v; want ErrTruncated at a position", err)
+		}
+		t.Log(err)
+		return
+	}
+}
