@@ -226,32 +226,27 @@ func (r *Rows) Next() (before, after []Value, err error) {
 	if r.pre != nil {
 		return r.pre.row()
 	}
-	left := len(r.data)
-	before, after, err = r.next()
-	if err == nil && len(r.data) == left {
-		// An image without columns takes no bytes, so the bytes left could never be read:
-		// More would stay true forever.
-		return nil, nil, fmt.Errorf("%w: row image of %s holds no columns, %d bytes left", ErrCorrupt, r.Table, left)
-	}
-	return before, after, err
-}
-
-func (r *Rows) next() (before, after []Value, err error) {
 	n := len(r.Table.Columns)
 	if cap(r.before) < n {
 		r.before, r.after = make([]Value, n), make([]Value, n)
 	}
 	r.before, r.after = r.before[:n], r.after[:n]
 	r.scratch = r.scratch[:0]
+	return r.decodeRow(r.before, r.after)
+}
+
+// decodeRow decodes the next row into before and after (one Value per column; only those the
+// kind has are used), appending the text it decodes to r.scratch.
+func (r *Rows) decodeRow(before, after []Value) ([]Value, []Value, error) {
+	left := len(r.data)
+	var err error
 	switch r.Kind {
 	case Insert:
-		err = r.image(r.after, r.Present1, nil)
-		return nil, r.after, err
+		before, err = nil, r.image(after, r.Present1, nil)
 	case Delete:
-		err = r.image(r.before, r.Present1, nil)
-		return r.before, nil, err
+		after, err = nil, r.image(before, r.Present1, nil)
 	default:
-		if err = r.image(r.before, r.Present1, nil); err != nil {
+		if err = r.image(before, r.Present1, nil); err != nil {
 			return nil, nil, err
 		}
 		var partial []byte
@@ -260,9 +255,14 @@ func (r *Rows) next() (before, after []Value, err error) {
 				return nil, nil, err
 			}
 		}
-		err = r.image(r.after, r.Present2, partial)
-		return r.before, r.after, err
+		err = r.image(after, r.Present2, partial)
 	}
+	if err == nil && len(r.data) == left {
+		// An image without columns takes no bytes, so the bytes left could never be read:
+		// More would stay true forever.
+		return nil, nil, fmt.Errorf("%w: row image of %s holds no columns, %d bytes left", ErrCorrupt, r.Table, left)
+	}
+	return before, after, err
 }
 
 // valueOptions reads what a PARTIAL_UPDATE_ROWS_EVENT writes before each after image
