@@ -12,10 +12,8 @@ import (
 	"testing"
 )
 
-// TestEventReuse: decoding into an Event that held another event (as the Prefetcher's reused
-// slots and FileSource's own Event do) gives exactly what decoding into a zero Event gives, for
-// every event of the fixtures and of the corpus when present, whatever kind came before.
-func TestEventReuse(t *testing.T) {
+// fixtureAndCorpusFiles lists the fixture binlogs, and every file of the corpus when present.
+func fixtureAndCorpusFiles() []string {
 	files, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "*", "mysql-bin.[0-9]*"))
 	if _, err := os.Stat(corpusDir); err == nil {
 		filepath.WalkDir(corpusDir, func(p string, d fs.DirEntry, err error) error {
@@ -25,6 +23,14 @@ func TestEventReuse(t *testing.T) {
 			return nil
 		})
 	}
+	return files
+}
+
+// TestEventReuse: decoding into an Event that held another event (as the Prefetcher's reused
+// slots and FileSource's own Event do) gives exactly what decoding into a zero Event gives, for
+// every event of the fixtures and of the corpus when present, whatever kind came before.
+func TestEventReuse(t *testing.T) {
+	files := fixtureAndCorpusFiles()
 	if len(files) == 0 {
 		t.Fatal("no binlogs")
 	}
@@ -87,15 +93,7 @@ func TestEventReuse(t *testing.T) {
 // or fault. Every event is decoded from a copy that is then overwritten, and must decode as
 // from bytes left alone.
 func TestDecoderKeepsNoEventBytes(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "*", "mysql-bin.[0-9]*"))
-	if _, err := os.Stat(corpusDir); err == nil {
-		filepath.WalkDir(corpusDir, func(p string, d fs.DirEntry, err error) error {
-			if err == nil && !d.IsDir() && d.Name() != "MANIFEST.md" {
-				files = append(files, p)
-			}
-			return nil
-		})
-	}
+	files := fixtureAndCorpusFiles()
 	events := 0
 	for _, path := range files {
 		fr, err := openFile(path)
