@@ -314,15 +314,16 @@ func (fr *fileReader) move(n int) {
 	switch {
 	case fr.pool != nil:
 		nb = fr.pool.get(size)
-		if fr.buf != nil {
-			fr.pool.retire(fr.buf)
-		}
 	case size > len(fr.buf):
 		nb = make([]byte, size)
 	default:
 		nb = fr.buf
 	}
 	k := copy(nb, fr.buf[fr.r:fr.w])
+	if fr.pool != nil && fr.buf != nil {
+		// After the copy: a retired window of a mapped file may be unmapped at once.
+		fr.pool.retire(fr.buf)
+	}
 	fr.buf, fr.r, fr.w = nb, 0, k
 }
 

@@ -14,6 +14,7 @@ import (
 	"reflect"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"testing"
 
@@ -1006,5 +1007,48 @@ func TestPrefetchFileShrinks(t *testing.T) {
 		}
 		t.Log(err)
 		return
+	}
+}
+
+// TestMappedReader: a file read through mapped windows (under a chunk pool, as a Prefetcher
+// reads) yields the same events as one read with read(2), also when mapping stops working
+// part way (a file system that refuses it: the reader falls back to reading, keeping the
+// window it has).
+func TestMappedReader(t *testing.T) {
+	path := synthBinlog(t, "oltp", 3<<20)
+	ctx := context.Background()
+	read := func(pool bool, stopMapAt int) []string {
+		src, err := OpenFiles([]string{path}, FileOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer src.Close()
+		if pool {
+			src.pool = newChunkPool(readBufSize, 8)
+		}
+		var out []string
+		for i := 0; ; i++ {
+			if i == stopMapAt {
+				if !src.cur.mapped {
+					t.Fatalf("event %d: the file is not mapped", i)
+				}
+				src.cur.mapped = false
+			}
+			ev, err := src.Next(ctx)
+			if err == io.EOF {
+				return out
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, fmt.Sprintf("%s %s %08x", ev.Pos, ev.Header.Type, crc32.ChecksumIEEE(ev.Body)))
+		}
+	}
+	want := read(false, -1)
+	for _, stop := range []int{-1, 1, 7777, len(want) - 1} {
+		got := read(true, stop)
+		if !slices.Equal(got, want) {
+			t.Errorf("mapping stopped at event %d: %d events, want %d", stop, len(got), len(want))
+		}
 	}
 }
