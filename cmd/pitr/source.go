@@ -57,7 +57,9 @@ func openSource(ctx context.Context, o replayOptions, start binlog.Position, cfg
 	if f := cfg.Filter; f != nil && len(f.Databases)+len(f.Tables)+len(f.Exclude) > 0 {
 		drop = func(tm *binlog.TableMap) bool { return !filter.KeepTable(tm) }
 	}
-	src := binlog.StartPrefetch(files, binlog.PrefetchOptions{Depth: 4, Decode: keep, Drop: drop})
+	// Eight batches ahead (up to 256 KiB of events each): with four the queue was too short
+	// for the reader to see that the renderer is behind.
+	src := binlog.StartPrefetch(files, binlog.PrefetchOptions{Depth: 8, Decode: keep, Drop: drop})
 	names := make([]string, len(files.Files()))
 	for i, f := range files.Files() {
 		names[i] = binlog.FileName(f)
