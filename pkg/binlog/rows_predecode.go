@@ -75,13 +75,3 @@ func (p *predecoded) row() (before, after []Value, err error) {
 	h := len(vals) / 2
 	return vals[:h], vals[h:], nil
 }
-
-// inScratch reports whether values of kind k hold text decoded into the row's scratch buffer,
-// which the next row reuses, rather than bytes of the event itself.
-func (k ValueKind) inScratch() bool {
-	switch k {
-	case ValInt, ValFloat, ValDecimal, ValTemporal, ValYear, ValJSON, ValJSONDiff:
-		return true
-	}
-	return false
-}
