@@ -87,14 +87,7 @@ func TestParallelApply(t *testing.T) {
 	src.Exec(t, "ALTER TABLE par.acct ADD COLUMN note VARCHAR(10) NOT NULL DEFAULT 'n'")
 	src.Exec(t, "CREATE TABLE par.late (id INT PRIMARY KEY, v INT NOT NULL)")
 	src.Exec(t, "CALL par.conflicts(?)", 3000)
-	if err := src.FlushBinlogs(ctx); err != nil {
-		t.Fatal(err)
-	}
-	files, err := src.BinlogFiles(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	files = files[1 : len(files)-1]
+	files := src.WrittenBinlogs(t)
 	a := &parFixture{src: src, files: files}
 	t.Run("equals source", a.testEquals)
 	t.Run("kill in flight", a.testKillInFlight)

@@ -110,14 +110,7 @@ CREATE TABLE %[1]s.nk (x INT, y INT)`
 		work = append(work, ops)
 	}
 	conn.Close()
-	if err := src.FlushBinlogs(ctx); err != nil {
-		t.Fatal(err)
-	}
-	files, err := src.BinlogFiles(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	files = files[1 : len(files)-1]
+	files := src.WrittenBinlogs(t)
 	tgt := newTarget(t)
 	args := func(db string, more ...string) []string {
 		a := targetArgs(tgt, "--yes", "--rewrite-db", "p="+db, "--checkpoint-name", db)

@@ -67,14 +67,7 @@ func TestApplyVerify(t *testing.T) {
 		src.DB.QueryRow("SELECT @@gtid_binlog_pos").Scan(&g)
 		f.gtid = append(f.gtid, g)
 	}
-	if err := src.FlushBinlogs(ctx); err != nil {
-		t.Fatal(err)
-	}
-	files, err := src.BinlogFiles(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.files = files[1 : len(files)-1]
+	f.files = src.WrittenBinlogs(t)
 	f.tgt = newTarget(t)
 
 	t.Run("undamaged", f.testUndamaged)
@@ -399,14 +392,7 @@ func TestApplyTriggerInWindow(t *testing.T) {
 	}
 	src.Exec(t, "CREATE TRIGGER app.t_log AFTER INSERT ON app.t FOR EACH ROW INSERT INTO app.log (t_id) VALUES (NEW.id)")
 	src.Exec(t, "INSERT INTO app.t (v) VALUES (2)")
-	if err := src.FlushBinlogs(ctx); err != nil {
-		t.Fatal(err)
-	}
-	files, err := src.BinlogFiles(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	files = files[1 : len(files)-1]
+	files := src.WrittenBinlogs(t)
 	tgt := mariadbtest.Start(t, mariadbtest.Options{NoBinlog: true})
 	tgt.Exec(t, "CREATE DATABASE app;\nCREATE TABLE app.t (id INT AUTO_INCREMENT PRIMARY KEY, v INT);\nCREATE TABLE app.log (id INT AUTO_INCREMENT PRIMARY KEY, t_id INT);\n"+
 		"CREATE USER '"+applyUser+"'@'%' IDENTIFIED BY '"+applyPassword+"';\nGRANT ALL ON *.* TO '"+applyUser+"'@'%'")

@@ -591,6 +591,25 @@ func (s *Server) FlushBinlogs(ctx context.Context) error {
 	return s.WaitBinlogCheckpoint(ctx)
 }
 
+// WrittenBinlogs closes the current binlog file and returns the files after the first: what a
+// test wrote after flushing once past the server's start-up events, without the new, empty
+// last file.
+func (s *Server) WrittenBinlogs(tb testing.TB) []string {
+	tb.Helper()
+	ctx := context.Background()
+	if err := s.FlushBinlogs(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	files, err := s.BinlogFiles(ctx)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if len(files) < 3 {
+		tb.Fatalf("mariadbtest: binlog files %q: want the start-up one, those written, and the new one", files)
+	}
+	return files[1 : len(files)-1]
+}
+
 // WaitBinlogCheckpoint waits for the Binlog_checkpoint event that names the newest file. The server
 // writes it into that file once InnoDB has made the older file's transactions durable, at a
 // moment of its own choosing; a test that compares files or positions after a rotation would

@@ -40,14 +40,7 @@ CREATE TABLE %[1]s.nk (x INT, y VARCHAR(10))`
 		}
 		src.Exec(b, q+"; COMMIT")
 	}
-	if err := src.FlushBinlogs(ctx); err != nil {
-		b.Fatal(err)
-	}
-	files, err := src.BinlogFiles(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	files = files[1 : len(files)-1]
+	files := src.WrittenBinlogs(b)
 	var size int64
 	for _, f := range files {
 		if st, err := os.Stat(f); err == nil {
@@ -125,14 +118,7 @@ END`)
 		b.Fatal(err)
 	}
 	src.Exec(b, "CALL bsrc.gen(?)", txns)
-	if err := src.FlushBinlogs(ctx); err != nil {
-		b.Fatal(err)
-	}
-	files, err := src.BinlogFiles(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	files = files[1 : len(files)-1]
+	files := src.WrittenBinlogs(b)
 	tgt := mariadbtest.Start(b, mariadbtest.Options{NoBinlog: true})
 	cfg, err := mysql.ParseDSN(tgt.DSN(""))
 	if err != nil {
