@@ -88,6 +88,18 @@ const (
 	ValJSONDiff
 )
 
+// rowsIDSize is the width of a rows event's table id under format f: 4 bytes where f gives
+// type t a 6-byte post-header, else 6; false where it gives a length no rows event has.
+func rowsIDSize(t replication.EventType, f *format) (int, bool) {
+	switch f.postHeaderLen(t) {
+	case 6:
+		return 4, true
+	case -1, 8, 10:
+		return 6, true
+	}
+	return 0, false
+}
+
 // rowsTableID returns the table id of a rows event body, without decoding the rest; false for
 // an event that is no rows event or too short to say.
 func rowsTableID(t replication.EventType, body []byte, f *format) (uint64, bool) {
@@ -100,12 +112,8 @@ func rowsTableID(t replication.EventType, body []byte, f *format) (uint64, bool)
 	default:
 		return 0, false
 	}
-	idSize := 6
-	switch f.postHeaderLen(t) {
-	case 6:
-		idSize = 4
-	case -1, 8, 10:
-	default:
+	idSize, ok := rowsIDSize(t, f)
+	if !ok {
 		return 0, false // not a rows event in this format: decoding says so
 	}
 	if len(body) < idSize+2 {
@@ -131,12 +139,8 @@ func (d *decoder) rows(t replication.EventType, body []byte, f *format) (*Rows, 
 		r.Kind = Delete
 	}
 	r.partial = t == replication.PARTIAL_UPDATE_ROWS_EVENT
-	idSize := 6
-	switch f.postHeaderLen(t) {
-	case 6:
-		idSize = 4
-	case -1, 8, 10:
-	default:
+	idSize, ok := rowsIDSize(t, f)
+	if !ok {
 		// Every rows event has a table id and flags. A format that gives this type another
 		// post-header length does not write rows events of this type (releases give the pre-GA
 		// types 20-22 a length of 0, and so does MySQL 9 the v1 types 23-25).
